@@ -1,0 +1,187 @@
+//! H3 aggregation (h3o): visits and distinct households per cell, population per cell estimated
+//! by area weighting, and blind spots (populated cells that no visit reached).
+//!
+//! Coordinate order: inputs are (lon, lat) like GeoJSON and geo; [`cell_of`] is the one place that
+//! turns them into h3o's `LatLng::new(lat, lng)`.
+
+use std::collections::HashMap;
+
+use geo::{Area, BooleanOps, MultiPolygon};
+use h3o::geom::{ContainmentMode, TilerBuilder};
+use h3o::{CellIndex, LatLng, Resolution};
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// Resolutions the API accepts: from ≈36 km² (6) to ≈0.015 km² (10) per cell.
+pub const RESOLUTIONS: std::ops::RangeInclusive<u8> = 6..=10;
+
+/// The default resolution (≈0.74 km² per cell).
+pub const DEFAULT_RESOLUTION: Resolution = Resolution::Eight;
+
+/// A populated cell with fewer estimated residents than this is never called a blind spot.
+pub const BLIND_SPOT_MIN_POPULATION: f64 = 50.0;
+
+/// The cell holding (lon, lat) at `res`, or `None` for coordinates h3o rejects (non-finite).
+#[must_use]
+pub fn cell_of(lon: f64, lat: f64, res: Resolution) -> Option<CellIndex> {
+    LatLng::new(lat, lon).ok().map(|ll| ll.to_cell(res))
+}
+
+/// Figures for one H3 cell.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HexStats {
+    /// The cell.
+    #[serde(serialize_with = "ser_cell")]
+    pub cell: CellIndex,
+    /// Visits whose point lies in the cell.
+    pub visits: u64,
+    /// Distinct households among those visits.
+    pub households: u64,
+    /// Residents estimated by area weighting (see [`population_by_cell`]).
+    pub population_est: f64,
+    /// True when `population_est ≥ BLIND_SPOT_MIN_POPULATION` and no visit lies in the cell.
+    pub blind_spot: bool,
+}
+
+fn ser_cell<S: serde::Serializer>(c: &CellIndex, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&c.to_string())
+}
+
+/// Visits and distinct households per cell. Points with coordinates h3o rejects are skipped
+/// (ingest has already rejected them). O(n log n) for the distinct count (sort of (cell, household)).
+#[must_use]
+pub fn visit_counts(
+    lon: &[f64],
+    lat: &[f64],
+    household: &[u64],
+    res: Resolution,
+) -> HashMap<CellIndex, (u64, u64)> {
+    let mut pairs: Vec<(u64, u64)> = lon
+        .par_iter()
+        .zip(lat.par_iter())
+        .zip(household.par_iter())
+        .filter_map(|((&x, &y), &h)| cell_of(x, y, res).map(|c| (u64::from(c), h)))
+        .collect();
+    pairs.par_sort_unstable();
+    let mut out: HashMap<CellIndex, (u64, u64)> = HashMap::new();
+    let mut prev: Option<(u64, u64)> = None;
+    for &(c, h) in &pairs {
+        let cell = CellIndex::try_from(c).expect("came from a CellIndex");
+        let e = out.entry(cell).or_default();
+        e.0 += 1;
+        if prev != Some((c, h)) {
+            e.1 += 1;
+        }
+        prev = Some((c, h));
+    }
+    out
+}
+
+/// Population per cell, spreading each area's population uniformly over its area: a cell gets
+/// `population × area(cell ∩ polygon) / area(polygon)` (planar areas in degrees², which is exact
+/// enough at ward scale). The per-cell figures sum to the total population of the areas.
+#[must_use]
+pub fn population_by_cell(
+    areas: &[(&MultiPolygon<f64>, f64)],
+    res: Resolution,
+) -> HashMap<CellIndex, f64> {
+    let parts: Vec<Vec<(CellIndex, f64)>> = areas
+        .par_iter()
+        .map(|(geometry, population)| {
+            let total = geometry.unsigned_area();
+            if total <= 0.0 || *population <= 0.0 {
+                return Vec::new();
+            }
+            let mut tiler = TilerBuilder::new(res)
+                .containment_mode(ContainmentMode::Covers)
+                .build();
+            for polygon in &geometry.0 {
+                if tiler.add(polygon.clone()).is_err() {
+                    return Vec::new();
+                }
+            }
+            let mut out = Vec::new();
+            for annotated in tiler.into_annotated_coverage() {
+                let cell_shape = MultiPolygon::from(annotated.cell);
+                let overlap = if annotated.is_fully_contained {
+                    cell_shape.unsigned_area()
+                } else {
+                    geometry.intersection(&cell_shape).unsigned_area()
+                };
+                if overlap > 0.0 {
+                    out.push((annotated.cell, population * overlap / total));
+                }
+            }
+            // Rescale so that rounding in the clipping never creates or loses residents.
+            let sum: f64 = out.iter().map(|(_, p)| p).sum();
+            if sum > 0.0 {
+                for (_, p) in &mut out {
+                    *p *= population / sum;
+                }
+            }
+            out
+        })
+        .collect();
+    let mut out: HashMap<CellIndex, f64> = HashMap::new();
+    for (cell, p) in parts.into_iter().flatten() {
+        *out.entry(cell).or_default() += p;
+    }
+    out
+}
+
+/// Joins visit counts and population estimates into one list of cells, sorted by cell index.
+#[must_use]
+pub fn hex_layer(
+    visits: &HashMap<CellIndex, (u64, u64)>,
+    population: &HashMap<CellIndex, f64>,
+) -> Vec<HexStats> {
+    let mut cells: Vec<CellIndex> = visits.keys().chain(population.keys()).copied().collect();
+    cells.sort_unstable();
+    cells.dedup();
+    cells
+        .into_iter()
+        .map(|cell| {
+            let (v, h) = visits.get(&cell).copied().unwrap_or_default();
+            let p = population.get(&cell).copied().unwrap_or_default();
+            HexStats {
+                cell,
+                visits: v,
+                households: h,
+                population_est: p,
+                blind_spot: v == 0 && p >= BLIND_SPOT_MIN_POPULATION,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use geo::polygon;
+
+    use super::*;
+
+    #[test]
+    fn counts_sum_to_the_total_and_distinct_households_are_counted_once() {
+        // Three visits at one spot (households 1, 1, 2) and one far away.
+        let lon = [106.70, 106.70, 106.70, 106.80];
+        let lat = [10.90, 10.90, 10.90, 10.95];
+        let hh = [1, 1, 2, 3];
+        let counts = visit_counts(&lon, &lat, &hh, Resolution::Eight);
+        assert_eq!(counts.len(), 2);
+        let here = cell_of(106.70, 10.90, Resolution::Eight).unwrap();
+        assert_eq!(counts[&here], (3, 2));
+        assert_eq!(counts.values().map(|c| c.0).sum::<u64>(), 4);
+    }
+
+    #[test]
+    fn population_is_conserved() {
+        let square = MultiPolygon(vec![
+            polygon![(x: 106.6, y: 10.9), (x: 106.65, y: 10.9), (x: 106.65, y: 10.95), (x: 106.6, y: 10.95), (x: 106.6, y: 10.9)],
+        ]);
+        let cells = population_by_cell(&[(&square, 10_000.0)], Resolution::Eight);
+        let total: f64 = cells.values().sum();
+        assert!((total - 10_000.0).abs() < 1e-6, "{total}");
+        // A 0.05° square (≈30 km²) holds dozens of res-8 cells (≈0.74 km² each).
+        assert!(cells.len() > 30, "{}", cells.len());
+    }
+}

@@ -1,0 +1,78 @@
+//! Team rosters: `team_id`, `area_code`, `kind` (CNSCD or TNTN), `members`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use crate::error::{IngestError, Problems};
+use crate::ingest::table::Table;
+use crate::model::{AreaCode, Team, TeamKind};
+
+/// Reads a roster; every team must have a unique id, a known area, a kind and at least one member.
+///
+/// # Errors
+/// Structural problems ([`IngestError::MissingColumn`], unreadable file) and, listed together,
+/// every bad row ([`IngestError::Rows`]): duplicate ids, unknown area codes, bad kinds or counts.
+pub fn read_teams(path: &Path, known_areas: &HashSet<AreaCode>) -> Result<Vec<Team>, IngestError> {
+    let table = Table::read(path, "one row per team")?;
+    let ids = table.text("team_id", "a unique team id")?;
+    let areas = table.text("area_code", "the code of the team's home area")?;
+    let kinds = table.text("kind", "CNSCD or TNTN")?;
+    let members = table.text("members", "the number of members, a whole number ≥ 1")?;
+    let mut problems = Problems::default();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut out = Vec::with_capacity(table.height());
+    for row in 0..table.height() {
+        let r = row + 1;
+        let Some(id) = ids[row].clone() else {
+            problems.push(format!(
+                "row {r}: column `team_id`: null; expected a unique team id"
+            ));
+            continue;
+        };
+        if let Some(first) = seen.insert(id.clone(), r) {
+            problems.push(format!("row {r}: column `team_id`: duplicate id {id:?} (first in row {first}); ids must be unique"));
+            continue;
+        }
+        let area = match &areas[row] {
+            Some(a) if known_areas.contains(&AreaCode(a.clone())) => AreaCode(a.clone()),
+            other => {
+                problems.push(format!(
+                    "row {r}: column `area_code`: unknown code {other:?} for team {id:?}; expected a code of the boundary files"
+                ));
+                continue;
+            }
+        };
+        let Some(kind) = kinds[row].as_deref().and_then(TeamKind::parse) else {
+            problems.push(format!(
+                "row {r}: column `kind`: value {:?}; expected CNSCD or TNTN",
+                kinds[row]
+            ));
+            continue;
+        };
+        let count = members[row]
+            .as_deref()
+            .and_then(|m| m.parse::<u32>().ok())
+            .filter(|&m| m >= 1);
+        let Some(count) = count else {
+            problems.push(format!(
+                "row {r}: column `members`: value {:?}; expected a whole number ≥ 1",
+                members[row]
+            ));
+            continue;
+        };
+        out.push(Team {
+            team_id: id,
+            area_code: area,
+            kind,
+            members: count,
+        });
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(IngestError::Rows {
+            file: path.to_owned(),
+            problems: problems.into_lines(),
+        })
+    }
+}

@@ -1,0 +1,345 @@
+//! Visit records: `visit_id`, `team_id`, `lon`, `lat`, `ts`, `household_id`, `service`.
+//!
+//! Visit records are personal data (homes' GPS, household ids): they are read into columns that
+//! stay inside the engine; nothing here is ever served as raw rows.
+//!
+//! Row-level problems (bad or swapped coordinates, unknown team, bad timestamp, unknown service,
+//! missing household, duplicate visit id) are counted per kind with the first examples, and the
+//! row is left out; every good row is kept. Structural problems (missing column, unreadable or
+//! empty file) are errors.
+//!
+//! Timestamps: text in RFC 3339 with an offset (`2025-10-01T08:15:00+07:00`) or naive
+//! (`2025-10-01 08:15:00`, read as Asia/Ho_Chi_Minh wall time); Parquet `Datetime` without a time
+//! zone is wall time in Asia/Ho_Chi_Minh, with a time zone it is an instant. Everything is
+//! converted to Asia/Ho_Chi_Minh wall time (UTC+7, no daylight saving).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDateTime};
+use polars::prelude::{DataType, TimeUnit};
+use serde::Serialize;
+
+use crate::error::{IngestError, MAX_LISTED_PROBLEMS};
+use crate::ingest::table::{Table, fnv1a64};
+use crate::model::Service;
+
+/// Offset of Asia/Ho_Chi_Minh from UTC, in milliseconds (UTC+7 all year).
+pub const VN_OFFSET_MS: i64 = 7 * 3_600_000;
+
+/// Accepted visits, as columns (one entry per visit in each).
+#[derive(Debug, Clone, Default)]
+pub struct Visits {
+    /// Longitude, WGS84 degrees.
+    pub lon: Vec<f64>,
+    /// Latitude, WGS84 degrees.
+    pub lat: Vec<f64>,
+    /// Index of the visiting team in the roster.
+    pub team: Vec<u32>,
+    /// Pseudonymous household key (the id itself when numeric, its FNV-1a hash when text).
+    pub household: Vec<u64>,
+    /// Wall-clock time in Asia/Ho_Chi_Minh, milliseconds since 1970-01-01T00:00 local.
+    pub ts_local_ms: Vec<i64>,
+    /// [`Service::index`] of the service.
+    pub service: Vec<u8>,
+    /// Visit id (the id itself when numeric, its FNV-1a hash when text).
+    pub visit_id: Vec<u64>,
+}
+
+impl Visits {
+    /// Number of visits.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.lon.len()
+    }
+
+    /// True when there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.lon.is_empty()
+    }
+
+    /// Keeps the rows where `keep` is true, in order.
+    ///
+    /// # Panics
+    /// When `keep` is shorter than the columns.
+    pub fn retain(&mut self, keep: &[bool]) {
+        fn filter<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
+            let mut i = 0;
+            v.retain(|_| {
+                i += 1;
+                keep[i - 1]
+            });
+        }
+        filter(&mut self.lon, keep);
+        filter(&mut self.lat, keep);
+        filter(&mut self.team, keep);
+        filter(&mut self.household, keep);
+        filter(&mut self.ts_local_ms, keep);
+        filter(&mut self.service, keep);
+        filter(&mut self.visit_id, keep);
+    }
+}
+
+/// What happened to the rows of a visits file.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct VisitReport {
+    /// Rows in the file.
+    pub rows_read: usize,
+    /// Rows kept.
+    pub rows_accepted: usize,
+    /// Rows left out, per kind of problem.
+    pub rejected: BTreeMap<String, usize>,
+    /// The first problems, each naming the row, column and value.
+    pub examples: Vec<String>,
+}
+
+impl VisitReport {
+    /// Records a rejected row.
+    pub fn reject(&mut self, kind: &str, example: impl FnOnce() -> String) {
+        *self.rejected.entry(kind.to_owned()).or_default() += 1;
+        if self.examples.len() < MAX_LISTED_PROBLEMS {
+            self.examples.push(example());
+        }
+    }
+
+    /// Total rows left out.
+    #[must_use]
+    pub fn rows_rejected(&self) -> usize {
+        self.rejected.values().sum()
+    }
+}
+
+/// Parses a text timestamp to Asia/Ho_Chi_Minh wall-clock milliseconds.
+#[must_use]
+pub fn parse_local_ts(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp_millis() + VN_OFFSET_MS);
+    }
+    [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    .map(|t| t.and_utc().timestamp_millis())
+}
+
+/// A lon/lat box used to tell swapped coordinates from points that are merely outside.
+#[derive(Debug, Clone, Copy)]
+pub struct Extent {
+    /// Minimum longitude.
+    pub min_lon: f64,
+    /// Minimum latitude.
+    pub min_lat: f64,
+    /// Maximum longitude.
+    pub max_lon: f64,
+    /// Maximum latitude.
+    pub max_lat: f64,
+}
+
+impl Extent {
+    fn contains(&self, lon: f64, lat: f64) -> bool {
+        (self.min_lon..=self.max_lon).contains(&lon) && (self.min_lat..=self.max_lat).contains(&lat)
+    }
+}
+
+enum Ids {
+    Numeric(Vec<Option<u64>>),
+    Text(Vec<Option<String>>),
+}
+
+fn ids(table: &Table, name: &str, expected: &str) -> Result<Ids, IngestError> {
+    let col = table.column(name, expected)?;
+    if col.dtype().is_integer() {
+        let cast = col
+            .cast(&DataType::UInt64)
+            .map_err(|e| IngestError::format(&table.path, e.to_string()))?;
+        let ca = cast
+            .u64()
+            .map_err(|e| IngestError::format(&table.path, e.to_string()))?;
+        return Ok(Ids::Numeric(ca.iter().collect()));
+    }
+    Ok(Ids::Text(table.text(name, expected)?))
+}
+
+impl Ids {
+    fn key(&self, row: usize) -> Option<u64> {
+        match self {
+            Self::Numeric(v) => v[row],
+            Self::Text(v) => v[row]
+                .as_deref()
+                .map(|s| s.parse::<u64>().unwrap_or_else(|_| fnv1a64(s.as_bytes()))),
+        }
+    }
+
+    fn show(&self, row: usize) -> String {
+        match self {
+            Self::Numeric(v) => v[row].map_or_else(|| "null".into(), |x| x.to_string()),
+            Self::Text(v) => v[row]
+                .as_ref()
+                .map_or_else(|| "null".into(), |x| format!("{x:?}")),
+        }
+    }
+}
+
+fn timestamps(table: &Table) -> Result<Vec<Result<i64, String>>, IngestError> {
+    let expected = "a timestamp: RFC 3339 text or a Parquet Datetime";
+    let col = table.column("ts", expected)?;
+    match col.dtype() {
+        DataType::Datetime(unit, tz) => {
+            let per_ms = match unit {
+                TimeUnit::Milliseconds => 1,
+                TimeUnit::Microseconds => 1_000,
+                TimeUnit::Nanoseconds => 1_000_000,
+            };
+            let shift = if tz.is_some() { VN_OFFSET_MS } else { 0 };
+            let cast = col
+                .cast(&DataType::Int64)
+                .map_err(|e| IngestError::format(&table.path, e.to_string()))?;
+            let ca = cast
+                .i64()
+                .map_err(|e| IngestError::format(&table.path, e.to_string()))?;
+            Ok(ca
+                .iter()
+                .map(|v| {
+                    v.map(|v| v.div_euclid(per_ms) + shift)
+                        .ok_or_else(|| "null".to_owned())
+                })
+                .collect())
+        }
+        DataType::String => Ok(table
+            .text("ts", expected)?
+            .into_iter()
+            .map(|v| match v {
+                Some(s) => parse_local_ts(&s).ok_or_else(|| format!("{s:?}")),
+                None => Err("null".to_owned()),
+            })
+            .collect()),
+        other => Err(IngestError::format(
+            &table.path,
+            format!("column `ts` has type {other}; expected {expected}"),
+        )),
+    }
+}
+
+/// Reads visits, keeping every good row and reporting the others.
+///
+/// `teams` maps team ids to roster indices; `extent` is the box of all areas (for the swapped
+/// lat/lon check).
+///
+/// # Errors
+/// Structural problems only: unreadable or empty file, missing column, column of a wrong type.
+pub fn read_visits(
+    path: &Path,
+    teams: &HashMap<String, u32>,
+    extent: Extent,
+) -> Result<(Visits, VisitReport), IngestError> {
+    let table = Table::read(path, "one row per visit")?;
+    let mut cells = Vec::new();
+    let lon = table.f64s("lon", "longitude in degrees (WGS84)", &mut cells)?;
+    let lat = table.f64s("lat", "latitude in degrees (WGS84)", &mut cells)?;
+    let team_ids = table.text("team_id", "the id of the visiting team")?;
+    let households = ids(&table, "household_id", "a pseudonymous household id")?;
+    let visit_ids = ids(&table, "visit_id", "a unique visit id")?;
+    let services = table.text(
+        "service",
+        "one of vneid_install, vneid_activation, dvc_account, online_payment, qr_payment",
+    )?;
+    let ts = timestamps(&table)?;
+    let n = table.height();
+    let mut report = VisitReport {
+        rows_read: n,
+        ..VisitReport::default()
+    };
+    let mut out = Visits::default();
+    let mut seen_ids: HashSet<u64> = HashSet::with_capacity(n);
+    for row in 0..n {
+        let r = row + 1;
+        let (x, y) = (lon[row], lat[row]);
+        let valid = x.is_finite()
+            && y.is_finite()
+            && (-180.0..=180.0).contains(&x)
+            && (-90.0..=90.0).contains(&y);
+        if !extent.contains(x, y) && extent.contains(y, x) {
+            report.reject("lat/lon swapped", || {
+                format!("row {r}: columns `lon`,`lat`: values {x}, {y}; this point is far outside every area but would be inside with lon and lat swapped")
+            });
+            continue;
+        }
+        if !valid {
+            report.reject("bad coordinates", || {
+                format!("row {r}: columns `lon`,`lat`: values {x}, {y}; expected finite lon in -180..=180 and lat in -90..=90")
+            });
+            continue;
+        }
+        let Some(team) = team_ids[row].as_ref().and_then(|t| teams.get(t)) else {
+            report.reject("unknown team", || {
+                format!(
+                    "row {r}: column `team_id`: value {:?}; expected a team of the roster",
+                    team_ids[row]
+                )
+            });
+            continue;
+        };
+        let t = match &ts[row] {
+            Ok(t) => *t,
+            Err(v) => {
+                report.reject("bad timestamp", || format!("row {r}: column `ts`: value {v}; expected RFC 3339 such as 2025-10-01T08:15:00+07:00"));
+                continue;
+            }
+        };
+        let Some(service) = services[row].as_deref().and_then(Service::parse) else {
+            report.reject("unknown service", || {
+                format!("row {r}: column `service`: value {:?}; expected one of vneid_install, vneid_activation, dvc_account, online_payment, qr_payment", services[row])
+            });
+            continue;
+        };
+        let Some(household) = households.key(row) else {
+            report.reject("missing household id", || {
+                format!(
+                    "row {r}: column `household_id`: null; expected a pseudonymous household id"
+                )
+            });
+            continue;
+        };
+        let Some(visit_id) = visit_ids.key(row) else {
+            report.reject("missing visit id", || {
+                format!("row {r}: column `visit_id`: null; expected a unique visit id")
+            });
+            continue;
+        };
+        if !seen_ids.insert(visit_id) {
+            report.reject("duplicate visit id", || format!("row {r}: column `visit_id`: value {} was already used; the later row is left out", visit_ids.show(row)));
+            continue;
+        }
+        out.lon.push(x);
+        out.lat.push(y);
+        out.team.push(*team);
+        out.household.push(household);
+        out.ts_local_ms.push(t);
+        out.service.push(service.index() as u8);
+        out.visit_id.push(visit_id);
+    }
+    report.rows_accepted = out.len();
+    Ok((out, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_become_vietnam_wall_time() {
+        let local = parse_local_ts("2025-10-01 08:15:00").unwrap();
+        assert_eq!(parse_local_ts("2025-10-01T08:15:00+07:00"), Some(local));
+        assert_eq!(parse_local_ts("2025-10-01T01:15:00Z"), Some(local));
+        assert_eq!(parse_local_ts("2025-10-01T08:15:00"), Some(local));
+        // 2025-10-01 is day 20362 since 1970-01-01; 08:15 is 29,700 s into it.
+        assert_eq!(local, 20_362 * 86_400_000 + 29_700_000);
+        assert_eq!(parse_local_ts("01/10/2025"), None);
+    }
+}

@@ -1,0 +1,38 @@
+//! # Phủ Số — digital coverage analytics
+//!
+//! Phủ Số measures how far community digital-technology teams (tổ CNSCĐ) and youth-volunteer
+//! teams (TNTN) have got in helping households with VNeID, public-service accounts and online
+//! payments, and where more helpers are needed.
+//!
+//! The catalogue, in dependency order:
+//! - [`model`]: domain types (area codes, levels, services, teams).
+//! - [`ingest`]: boundaries (GeoJSON), census, teams and visits (CSV / Parquet via polars), validated.
+//! - [`index`]: the filter phase: an R-tree over area envelopes.
+//! - [`join`]: the refine phase (exact point-in-polygon, border rule) and the brute-force oracle.
+//! - [`hex`]: H3 aggregation with h3o: visits, households, population and blind spots per cell.
+//! - [`metrics`]: per-area figures and their formulas.
+//! - [`priority`]: the ranking with reason sentences in English and Vietnamese.
+//! - [`engine`]: load a data directory once, join, roll up, answer queries.
+//! - [`generate`]: the seeded synthetic neighbourhoods, teams and visits.
+//! - [`output`]: tables, JSON and CSV for the command line.
+//!
+//! Coordinates are WGS84 (lon, lat) everywhere, as in GeoJSON and geo; only [`hex::cell_of`]
+//! turns them into h3o's (lat, lng).
+
+pub mod engine;
+pub mod error;
+pub mod generate;
+pub mod hex;
+pub mod index;
+pub mod ingest;
+pub mod join;
+pub mod metrics;
+pub mod model;
+pub mod output;
+pub mod priority;
+
+pub use engine::{DataPaths, Engine, EngineConfig, EngineError, PopulationSource};
+pub use error::IngestError;
+pub use index::AreaIndex;
+pub use metrics::{Campaign, Figures};
+pub use model::{AreaCode, Level, Service, Team, TeamKind};

@@ -1,0 +1,301 @@
+//! The `phuso` command line: thin wrappers over the library.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use phuso::engine::{Engine, EngineConfig, EngineError, PopulationSource, read_norms};
+use phuso::generate::{GenerateConfig, GenerateError, generate};
+use phuso::ingest::boundaries::{BoundaryFields, read_boundaries};
+use phuso::ingest::table::Table;
+use phuso::join::{OUTSIDE, assign, count};
+use phuso::output::{self, Format};
+use phuso::{AreaIndex, IngestError, Level};
+
+/// Phủ Số: where are people dense and helpers few, what share of households has been reached,
+/// and where should the next volunteers go.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Rank areas by how many more members they need (bundled data by default).
+    Report {
+        /// Data directory (see data/README.md for its layout).
+        #[arg(long, default_value = default_data())]
+        data: PathBuf,
+        /// Level to rank.
+        #[arg(long, default_value = "ward")]
+        level: Level,
+        /// Rows to show (0 = all).
+        #[arg(long, default_value_t = 15)]
+        limit: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Population vintage.
+        #[arg(long, value_enum, default_value = "census2019")]
+        population: PopulationSource,
+    },
+    /// Count points per area for any GeoJSON of polygons and any table of points.
+    Join {
+        /// GeoJSON FeatureCollection of Polygon/MultiPolygon features.
+        #[arg(long)]
+        areas: PathBuf,
+        /// Points: CSV or Parquet.
+        #[arg(long)]
+        points: PathBuf,
+        /// Feature property holding the area code.
+        #[arg(long, default_value = "code")]
+        id_property: String,
+        /// Longitude column.
+        #[arg(long, default_value = "lon")]
+        lon: String,
+        /// Latitude column.
+        #[arg(long, default_value = "lat")]
+        lat: String,
+        /// Where to write `code,count` (one row per area, then `_outside` and `_invalid`).
+        #[arg(long)]
+        counts_out: PathBuf,
+        /// Where to write `row,code` for every point (code empty when outside or invalid).
+        #[arg(long)]
+        assignments_out: Option<PathBuf>,
+    },
+    /// Write the seeded synthetic neighbourhoods, teams and visits.
+    Generate {
+        /// Data directory with the real wards, census and norms.
+        #[arg(long, default_value = default_data())]
+        data: PathBuf,
+        /// Output directory.
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data/synthetic"))]
+        out: PathBuf,
+        /// Seed: the same seed writes the same files.
+        #[arg(long, default_value_t = 2025)]
+        seed: u64,
+        /// Number of visits.
+        #[arg(long, default_value_t = 1_600_000)]
+        visits: u64,
+        /// Campaign days with data.
+        #[arg(long, default_value_t = 35)]
+        days_elapsed: u32,
+        /// Also write visits.csv.
+        #[arg(long)]
+        csv: bool,
+    },
+}
+
+const fn default_data() -> &'static str {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/data")
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            // Input problems (unreadable, malformed, missing columns) exit with 2.
+            let input = e
+                .chain()
+                .any(|c| c.is::<IngestError>() || c.is::<EngineError>() || c.is::<GenerateError>());
+            ExitCode::from(if input { 2 } else { 1 })
+        }
+    }
+}
+
+fn write_out(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match out {
+        Some(p) => {
+            std::fs::write(p, text).with_context(|| format!("{}: cannot write", p.display()))
+        }
+        None => std::io::stdout()
+            .write_all(text.as_bytes())
+            .context("cannot write to standard output"),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Report {
+            data,
+            level,
+            limit,
+            format,
+            out,
+            population,
+        } => {
+            let started = Instant::now();
+            let mut config = EngineConfig::for_dir(&data);
+            config.population = population;
+            let engine = Engine::load(&config)?;
+            let mut rows = engine.priorities(level);
+            if limit > 0 {
+                rows.truncate(limit);
+            }
+            let text = match format {
+                Format::Table => {
+                    let r = engine.visit_report();
+                    let c = engine.campaign();
+                    let mut head = format!(
+                        "Phủ Số — {} areas at level {level}, data as of {} (campaign {} → deadline {}, target {:.0}%)\n\
+                         visits: {} read, {} accepted, {} rejected, {} outside every area\n\n",
+                        engine.figures_at(level).count(),
+                        engine.as_of(),
+                        c.start,
+                        c.deadline(),
+                        c.target_coverage * 100.0,
+                        r.rows_read,
+                        r.rows_accepted,
+                        r.rows_rejected(),
+                        engine.outside()
+                    );
+                    head.push_str(&output::priority_table(&rows));
+                    head
+                }
+                Format::Json => output::json(&rows)?,
+                Format::Csv => output::csv(&rows)?,
+            };
+            write_out(out.as_deref(), &text)?;
+            tracing::info!(elapsed_s = started.elapsed().as_secs_f64(), "report done");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Join {
+            areas,
+            points,
+            id_property,
+            lon,
+            lat,
+            counts_out,
+            assignments_out,
+        } => join_command(
+            &areas,
+            &points,
+            &id_property,
+            &lon,
+            &lat,
+            &counts_out,
+            assignments_out.as_deref(),
+        ),
+        Command::Generate {
+            data,
+            out,
+            seed,
+            visits,
+            days_elapsed,
+            csv,
+        } => {
+            let campaign = read_norms(&data.join("norms.toml"))?;
+            let mut config = GenerateConfig::bundled(&data, &out, campaign);
+            config.seed = seed;
+            config.visits = visits;
+            config.days_elapsed = days_elapsed;
+            config.csv = csv;
+            let summary = generate(&config)?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn join_command(
+    areas: &Path,
+    points: &Path,
+    id_property: &str,
+    lon: &str,
+    lat: &str,
+    counts_out: &Path,
+    assignments_out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let t0 = Instant::now();
+    let features = read_boundaries(areas, &BoundaryFields::with_code(id_property))?;
+    let codes: Vec<String> = features.iter().map(|f| f.code.0.clone()).collect();
+    let index = AreaIndex::new(features.into_iter().map(|f| f.geometry).collect());
+    let t_areas = t0.elapsed();
+    let table = Table::read(points, "one row per point")?;
+    let mut issues = Vec::new();
+    let xs = table.f64s(lon, "longitude in degrees (WGS84)", &mut issues)?;
+    let ys = table.f64s(lat, "latitude in degrees (WGS84)", &mut issues)?;
+    let valid: Vec<bool> = xs
+        .iter()
+        .zip(&ys)
+        .map(|(x, y)| (-180.0..=180.0).contains(x) && (-90.0..=90.0).contains(y))
+        .collect();
+    let invalid = valid.iter().filter(|v| !**v).count();
+    for (row, _) in valid.iter().enumerate().filter(|(_, v)| !**v).take(10) {
+        eprintln!(
+            "warning: {}: row {}: columns `{lon}`,`{lat}`: values {}, {}; expected finite lon in -180..=180 and lat in -90..=90 (counted as _invalid)",
+            points.display(),
+            row + 1,
+            xs[row],
+            ys[row]
+        );
+    }
+    let t_read = t0.elapsed();
+    let mut assigned = assign(&index, &xs, &ys);
+    for (a, v) in assigned.iter_mut().zip(&valid) {
+        if !v {
+            *a = OUTSIDE;
+        }
+    }
+    let (counts, outside) = count(&assigned, codes.len());
+    let t_join = t0.elapsed();
+    let mut text = String::from("code,count\n");
+    for (c, n) in codes.iter().zip(&counts) {
+        text.push_str(&format!("{c},{n}\n"));
+    }
+    text.push_str(&format!(
+        "_outside,{}\n_invalid,{invalid}\n",
+        outside - invalid as u64
+    ));
+    std::fs::write(counts_out, text)
+        .with_context(|| format!("{}: cannot write", counts_out.display()))?;
+    if let Some(path) = assignments_out {
+        let mut w = std::io::BufWriter::new(
+            File::create(path).with_context(|| format!("{}: cannot write", path.display()))?,
+        );
+        writeln!(w, "row,code")?;
+        for (i, &a) in assigned.iter().enumerate() {
+            writeln!(
+                w,
+                "{},{}",
+                i + 1,
+                if a == OUTSIDE {
+                    ""
+                } else {
+                    codes[a as usize].as_str()
+                }
+            )?;
+        }
+        w.flush()?;
+    }
+    let n = xs.len();
+    let rate = n as f64 / (t_join - t_read).as_secs_f64().max(1e-9);
+    eprintln!(
+        "joined {n} points to {} areas: {} inside, {} outside, {invalid} invalid; areas {:.2}s, points {:.2}s, join {:.2}s ({:.1}M points/s), total {:.2}s",
+        codes.len(),
+        counts.iter().sum::<u64>(),
+        outside - invalid as u64,
+        t_areas.as_secs_f64(),
+        (t_read - t_areas).as_secs_f64(),
+        (t_join - t_read).as_secs_f64(),
+        rate / 1e6,
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}

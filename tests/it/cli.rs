@@ -1,0 +1,173 @@
+//! The `phuso` binary: outputs, field names and exit codes.
+
+use std::process::Command;
+
+use crate::{fixture, scratch};
+
+fn phuso(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_phuso"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn report_csv_has_the_documented_fields() {
+    let tiny = fixture("tiny");
+    let (code, out, err) = phuso(&[
+        "report",
+        "--data",
+        tiny.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--level",
+        "neighbourhood",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let header = out.lines().next().unwrap();
+    for field in [
+        "rank",
+        "code",
+        "name",
+        "level",
+        "parent_code",
+        "population",
+        "households",
+        "area_km2",
+        "density_per_km2",
+        "teams",
+        "members",
+        "residents_per_member",
+        "visits",
+        "households_reached",
+        "coverage_ratio",
+        "days_to_target",
+        "on_track",
+        "members_needed",
+        "reason",
+        "reason_vi",
+    ] {
+        assert!(
+            header.split(',').any(|h| h == field),
+            "missing {field} in {header}"
+        );
+    }
+    // Ranked by members needed: N2 (12), N1 (9), N3 (0).
+    let codes: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(codes, ["90001-02", "90001-01", "90002-01"]);
+}
+
+#[test]
+fn report_table_and_json() {
+    let tiny = fixture("tiny");
+    let (code, out, _) = phuso(&["report", "--data", tiny.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("visits: 14 read, 8 accepted, 6 rejected, 1 outside every area"),
+        "{out}"
+    );
+    assert!(
+        out.contains("needs 21 more members to reach 50% by 2025-10-11"),
+        "{out}"
+    );
+    let (code, out, _) = phuso(&[
+        "report",
+        "--data",
+        tiny.to_str().unwrap(),
+        "--format",
+        "json",
+        "--limit",
+        "1",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["code"], "90001");
+    assert_eq!(v[0]["members_needed"], 21);
+    assert_eq!(v[0]["on_track"], false);
+}
+
+#[test]
+fn join_counts_and_assignments() {
+    let dir = scratch("cli_join");
+    let points = dir.join("points.csv");
+    std::fs::write(
+        &points,
+        "lon,lat\n0.5,0.5\n1.0,0.5\n1.5,0.5\n5.5,5.5\n999,0\n1.25,0.25\n",
+    )
+    .unwrap();
+    let counts = dir.join("counts.csv");
+    let assignments = dir.join("assignments.csv");
+    let (code, _, err) = phuso(&[
+        "join",
+        "--areas",
+        fixture("join_cases.geojson").to_str().unwrap(),
+        "--points",
+        points.to_str().unwrap(),
+        "--counts-out",
+        counts.to_str().unwrap(),
+        "--assignments-out",
+        assignments.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&counts).unwrap(),
+        "code,count\nA,2\nB,1\nC,1\n_outside,1\n_invalid,1\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&assignments).unwrap(),
+        "row,code\n1,A\n2,A\n3,\n4,C\n5,\n6,B\n"
+    );
+    assert!(err.contains("row 5") && err.contains("999"), "{err}");
+}
+
+#[test]
+fn malformed_inputs_exit_with_2_and_name_the_problem() {
+    let dir = scratch("cli_bad");
+    let areas = dir.join("areas.geojson");
+    std::fs::write(&areas, r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"X"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}}]}"#).unwrap();
+    let points = dir.join("points.csv");
+    std::fs::write(&points, "x,y\n1,2\n").unwrap();
+    let counts = dir.join("counts.csv");
+    let (code, _, err) = phuso(&[
+        "join",
+        "--areas",
+        areas.to_str().unwrap(),
+        "--points",
+        points.to_str().unwrap(),
+        "--counts-out",
+        counts.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("areas.geojson")
+            && err.contains("feature 0 (code \"X\")")
+            && err.contains("not closed"),
+        "{err}"
+    );
+    let (code, _, err) = phuso(&[
+        "join",
+        "--areas",
+        fixture("join_cases.geojson").to_str().unwrap(),
+        "--points",
+        points.to_str().unwrap(),
+        "--counts-out",
+        counts.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("points.csv: missing column `lon`") && err.contains("x, y"),
+        "{err}"
+    );
+    let (code, _, err) = phuso(&["report", "--data", dir.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("norms.toml"), "{err}");
+}

@@ -1,0 +1,29 @@
+//! Integration tests, in one binary (each test file would otherwise link its own large binary).
+
+mod bad_input;
+mod cli;
+mod generated;
+mod join_oracle;
+mod tiny;
+
+use std::path::PathBuf;
+
+/// `tests/fixtures/NAME`.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The bundled data directory.
+pub fn bundled() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data")
+}
+
+/// A fresh temporary directory under target/ (no tempfile crate needed; removed at start).
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
