@@ -180,6 +180,7 @@ pub struct Engine {
     visit_report: VisitReport,
     outside: u64,
     hexes: Vec<HexStats>,
+    population: PopulationSource,
     // Raw visits stay private: read APIs serve aggregates only.
     #[expect(
         dead_code,
@@ -537,6 +538,7 @@ impl Engine {
             visit_report,
             outside,
             hexes,
+            population: config.population,
             visits,
         })
     }
@@ -599,6 +601,16 @@ impl Engine {
     #[must_use]
     pub fn as_of_day(&self) -> u32 {
         self.as_of_day
+    }
+
+    /// Total population of the wards by vintage: (2019 census via the crosswalk, 2025 published),
+    /// each summed over the wards that have it, and the vintage in use.
+    #[must_use]
+    pub fn population_vintages(&self) -> (f64, f64, PopulationSource) {
+        let wards = self.areas.iter().filter(|a| a.level == Level::Ward);
+        let census = wards.clone().filter_map(|a| a.population_census_2019).sum();
+        let published = wards.filter_map(|a| a.population_published_2025).sum();
+        (census, published, self.population)
     }
 
     /// What happened to the visit rows.

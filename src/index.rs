@@ -1,8 +1,10 @@
 //! Filter phase of the point-in-area join: an R-tree (rstar) over the envelopes of every polygon
 //! part of every area. Built once; queries take `&self` and are safe to share across threads.
 
-use geo::{BoundingRect, MultiPolygon, Polygon};
+use geo::{BoundingRect, MultiPolygon};
 use rstar::RTree;
+
+use crate::prepared::PreparedPolygon;
 use rstar::primitives::{GeomWithData, Rectangle};
 
 /// One polygon part's envelope, tagged with its area's position.
@@ -12,6 +14,8 @@ type Entry = GeomWithData<Rectangle<[f64; 2]>, (u32, u32)>;
 /// [`AreaIndex::new`].
 pub struct AreaIndex {
     areas: Vec<MultiPolygon<f64>>,
+    /// `parts[a][p]`: part `p` of area `a`, with its edges binned for the refine phase.
+    parts: Vec<Vec<PreparedPolygon>>,
     tree: RTree<Entry>,
 }
 
@@ -38,8 +42,13 @@ impl AreaIndex {
                 }
             }
         }
+        let parts = areas
+            .iter()
+            .map(|mp| mp.0.iter().map(PreparedPolygon::new).collect())
+            .collect();
         Self {
             areas,
+            parts,
             tree: RTree::bulk_load(entries),
         }
     }
@@ -68,12 +77,12 @@ impl AreaIndex {
         &self.areas
     }
 
-    /// Calls `f(area, polygon)` for every polygon part whose envelope contains (lon, lat),
+    /// Calls `f(area, part)` for every polygon part whose envelope contains (lon, lat),
     /// boundary included. O(log n + candidates).
-    pub fn for_each_candidate(&self, lon: f64, lat: f64, mut f: impl FnMut(u32, &Polygon<f64>)) {
+    pub fn for_each_candidate(&self, lon: f64, lat: f64, mut f: impl FnMut(u32, &PreparedPolygon)) {
         for entry in self.tree.locate_all_at_point(&[lon, lat]) {
             let (a, p) = entry.data;
-            f(a, &self.areas[a as usize].0[p as usize]);
+            f(a, &self.parts[a as usize][p as usize]);
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Refine phase of the point-in-area join, and the brute-force oracle it is tested against.
+//! Refine phase of the point-in-area join (binned edges, see [`crate::prepared`]), and the
+//! brute-force oracle it is tested against (geo's `CoordinatePosition` over every area).
 //!
 //! **Border rule.** Areas are closed sets: a point on an area's boundary is in that area. A point
 //! that lies in several areas (on a border shared by neighbours, or where input polygons overlap)
@@ -27,7 +28,7 @@ pub fn locate(index: &AreaIndex, lon: f64, lat: f64) -> u32 {
     let coord = Coord { x: lon, y: lat };
     let mut best = OUTSIDE;
     index.for_each_candidate(lon, lat, |area, polygon| {
-        if area < best && polygon.coordinate_position(&coord) != CoordPos::Outside {
+        if area < best && polygon.position(coord) != CoordPos::Outside {
             best = area;
         }
     });

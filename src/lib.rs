@@ -8,6 +8,7 @@
 //! - [`model`]: domain types (area codes, levels, services, teams).
 //! - [`ingest`]: boundaries (GeoJSON), census, teams and visits (CSV / Parquet via polars), validated.
 //! - [`index`]: the filter phase: an R-tree over area envelopes.
+//! - [`prepared`]: polygons with latitude-binned edges for the exact point test.
 //! - [`join`]: the refine phase (exact point-in-polygon, border rule) and the brute-force oracle.
 //! - [`hex`]: H3 aggregation with h3o: visits, households, population and blind spots per cell.
 //! - [`metrics`]: per-area figures and their formulas.
@@ -29,6 +30,7 @@ pub mod join;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod prepared;
 pub mod priority;
 
 pub use engine::{DataPaths, Engine, EngineConfig, EngineError, PopulationSource};

@@ -165,6 +165,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         r.rows_rejected(),
                         engine.outside()
                     );
+                    let (census, published, source) = engine.population_vintages();
+                    let used = match source {
+                        PopulationSource::Census2019 => "2019 census",
+                        PopulationSource::Published2025 => "2025 published",
+                    };
+                    head.insert_str(
+                        head.len() - 1,
+                        &format!(
+                            "population: {used} in use; 2019 census {}, 2025 published {} ({:+.1}%; not comparable: different dates and bases)\n",
+                            phuso::priority::int(census, phuso::priority::Lang::En),
+                            phuso::priority::int(published, phuso::priority::Lang::En),
+                            if census > 0.0 { (published / census - 1.0) * 100.0 } else { 0.0 }
+                        ),
+                    );
                     head.push_str(&output::priority_table(&rows));
                     head
                 }
