@@ -182,11 +182,9 @@ pub struct Engine {
     hexes: Vec<HexStats>,
     population: PopulationSource,
     // Raw visits stay private: read APIs serve aggregates only.
-    #[expect(
-        dead_code,
-        reason = "kept for re-aggregation at other resolutions by the map API"
-    )]
     visits: Visits,
+    leaves: Vec<usize>,
+    hex_resolution: Resolution,
 }
 
 fn number_property(f: &AreaFeature, key: &str) -> Option<f64> {
@@ -438,7 +436,9 @@ impl Engine {
             let t = &mut own[leaves[leaf_pos as usize]];
             t.visits += 1;
             t.per_service[visits.service[i] as usize] += 1;
-            t.daily_visits[usize::try_from(day).expect("in window")] += 1;
+            let d = usize::try_from(day).expect("in window");
+            t.daily_visits[d] += 1;
+            t.daily_service[d][visits.service[i] as usize] += 1;
             let key = (visits.ts_local_ms[i], visits.visit_id[i], leaf_pos);
             first_visit
                 .entry(visits.household[i])
@@ -467,6 +467,17 @@ impl Engine {
             let parent = areas[i].parent.expect("only the province has no parent");
             let child = totals[i].clone();
             totals[parent].add(&child);
+        }
+        // Parents without a geometry of their own get the union of their wards'.
+        for i in (0..areas.len()).rev() {
+            if areas[i].geometry.is_none() && !areas[i].children.is_empty() {
+                let parts: Vec<&MultiPolygon<f64>> = areas[i]
+                    .children
+                    .iter()
+                    .filter_map(|&c| areas[c].geometry.as_ref())
+                    .collect();
+                areas[i].geometry = Some(geo::unary_union(parts));
+            }
         }
         for i in 0..areas.len() {
             if areas[i].level != Level::Ward && areas[i].level != Level::Neighbourhood {
@@ -540,6 +551,8 @@ impl Engine {
             hexes,
             population: config.population,
             visits,
+            leaves,
+            hex_resolution: config.hex_resolution,
         })
     }
 
@@ -625,10 +638,37 @@ impl Engine {
         self.outside
     }
 
-    /// The precomputed H3 layer.
+    /// The precomputed H3 layer (at [`EngineConfig::hex_resolution`]).
     #[must_use]
     pub fn hexes(&self) -> &[HexStats] {
         &self.hexes
+    }
+
+    /// The H3 layer at any resolution: the precomputed one, or computed now from the visits and
+    /// the leaf areas' population (seconds at resolution 10 for the bundled province).
+    #[must_use]
+    pub fn hexes_at(&self, res: Resolution) -> Vec<HexStats> {
+        if res == self.hex_resolution {
+            return self.hexes.clone();
+        }
+        let leaf_pop: Vec<(&MultiPolygon<f64>, f64)> = self
+            .leaves
+            .iter()
+            .filter_map(|&l| {
+                self.areas[l]
+                    .geometry
+                    .as_ref()
+                    .map(|g| (g, self.totals[l].population))
+            })
+            .collect();
+        let population = hex::population_by_cell(&leaf_pop, res);
+        let counts = hex::visit_counts(
+            &self.visits.lon,
+            &self.visits.lat,
+            &self.visits.household,
+            res,
+        );
+        hex::hex_layer(&counts, &population)
     }
 }
 

@@ -15,11 +15,13 @@
 //! - [`priority`]: the ranking with reason sentences in English and Vietnamese.
 //! - [`engine`]: load a data directory once, join, roll up, answer queries.
 //! - [`generate`]: the seeded synthetic neighbourhoods, teams and visits.
-//! - [`output`]: tables, JSON and CSV for the command line.
+//! - [`output`]: tables, JSON, CSV and Parquet rendering.
+//! - [`api`]: the axum map API over a loaded engine (the only module that knows HTTP).
 //!
 //! Coordinates are WGS84 (lon, lat) everywhere, as in GeoJSON and geo; only [`hex::cell_of`]
 //! turns them into h3o's (lat, lng).
 
+pub mod api;
 pub mod engine;
 pub mod error;
 pub mod generate;

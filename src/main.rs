@@ -48,6 +48,24 @@ enum Command {
         #[arg(long, value_enum, default_value = "census2019")]
         population: PopulationSource,
     },
+    /// Serve the map API and the web map (bundled data by default).
+    Serve {
+        /// Data directory.
+        #[arg(long, default_value = default_data())]
+        data: PathBuf,
+        /// Address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Directory of the web page.
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/web"))]
+        web: PathBuf,
+        /// Optional raster basemap URL template ({z}/{x}/{y}); none by default (works offline).
+        #[arg(long)]
+        basemap: Option<String>,
+        /// Population vintage.
+        #[arg(long, value_enum, default_value = "census2019")]
+        population: PopulationSource,
+    },
     /// Count points per area for any GeoJSON of polygons and any table of points.
     Join {
         /// GeoJSON FeatureCollection of Polygon/MultiPolygon features.
@@ -187,6 +205,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             write_out(out.as_deref(), &text)?;
             tracing::info!(elapsed_s = started.elapsed().as_secs_f64(), "report done");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve {
+            data,
+            addr,
+            web,
+            basemap,
+            population,
+        } => {
+            let started = Instant::now();
+            let mut config = EngineConfig::for_dir(&data);
+            config.population = population;
+            let engine = std::sync::Arc::new(Engine::load(&config)?);
+            let state = std::sync::Arc::new(phuso::api::AppState::new(engine, basemap));
+            let loaded = started.elapsed().as_secs_f64();
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime
+                .block_on(phuso::api::serve(state, Some(web), &addr, |bound| {
+                    println!(
+                        "Phủ Số map ready in {loaded:.1} s: open http://{bound}/ (Ctrl-C to stop)"
+                    );
+                }))
+                .with_context(|| format!("cannot serve on {addr}"))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Join {

@@ -119,6 +119,8 @@ pub struct Totals {
     pub daily_visits: Vec<u64>,
     /// Households first reached per campaign day.
     pub daily_new_households: Vec<u64>,
+    /// Visits per campaign day and service ([`Service::ALL`] order).
+    pub daily_service: Vec<[u64; 5]>,
     /// Neighbourhoods at or below this area.
     pub neighbourhoods: u64,
     /// Of those, how many lack a TNTN team of ≥ `tntn_min_members`.
@@ -136,6 +138,7 @@ impl Totals {
         Self {
             daily_visits: vec![0; days],
             daily_new_households: vec![0; days],
+            daily_service: vec![[0; 5]; days],
             ..Self::default()
         }
     }
@@ -161,6 +164,11 @@ impl Totals {
             .zip(&other.daily_new_households)
         {
             *a += b;
+        }
+        for (a, b) in self.daily_service.iter_mut().zip(&other.daily_service) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
         }
         self.neighbourhoods += other.neighbourhoods;
         self.neighbourhoods_below_norm += other.neighbourhoods_below_norm;

@@ -117,6 +117,59 @@ pub fn priority_table(rows: &[Priority]) -> String {
     out
 }
 
+/// Serializes rows as Parquet (zstd): numbers become `Float64` (`Int64` when every value is a
+/// whole number), text `String`, booleans `Boolean`; `null` stays null.
+///
+/// # Errors
+/// When a row cannot be serialized or polars cannot write.
+pub fn parquet<T: Serialize>(rows: &[T]) -> anyhow::Result<Vec<u8>> {
+    use polars::prelude::*;
+    let values: Vec<Value> = rows
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<_, _>>()?;
+    let header: Vec<String> = match values.first() {
+        Some(Value::Object(m)) => m.keys().cloned().collect(),
+        _ => Vec::new(),
+    };
+    let mut columns = Vec::with_capacity(header.len());
+    for h in &header {
+        let cells: Vec<&Value> = values
+            .iter()
+            .map(|v| v.get(h).unwrap_or(&Value::Null))
+            .collect();
+        let first = cells.iter().find(|v| !v.is_null());
+        let name = PlSmallStr::from(h.as_str());
+        let column = match first {
+            Some(Value::Bool(_)) => {
+                Column::new(name, cells.iter().map(|v| v.as_bool()).collect::<Vec<_>>())
+            }
+            Some(Value::Number(_)) if cells.iter().all(|v| v.is_null() || v.is_i64()) => {
+                Column::new(name, cells.iter().map(|v| v.as_i64()).collect::<Vec<_>>())
+            }
+            Some(Value::Number(_)) => {
+                Column::new(name, cells.iter().map(|v| v.as_f64()).collect::<Vec<_>>())
+            }
+            _ => Column::new(
+                name,
+                cells
+                    .iter()
+                    .map(|v| match v {
+                        Value::Null => None,
+                        Value::String(s) => Some(s.clone()),
+                        other => Some(other.to_string()),
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        columns.push(column);
+    }
+    let mut df = DataFrame::new(values.len(), columns)?;
+    let mut out = Vec::new();
+    ParquetWriter::new(&mut out).finish(&mut df)?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

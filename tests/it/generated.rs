@@ -3,10 +3,10 @@
 use std::collections::HashMap;
 
 use geo::Area;
+use phuso::Level;
 use phuso::engine::read_norms;
 use phuso::generate::{GenerateConfig, generate};
 use phuso::ingest::boundaries::{BoundaryFields, read_boundaries};
-use phuso::{Engine, EngineConfig, Level};
 
 use crate::{bundled, scratch};
 
@@ -74,7 +74,7 @@ fn generator_is_deterministic_and_keeps_the_province_totals() {
 
 #[test]
 fn bundled_campaign_totals_and_invariants() {
-    let e = Engine::load(&EngineConfig::for_dir(&bundled())).unwrap();
+    let e = crate::bundled_engine();
     let province = &e.figures_at(Level::Province).next().unwrap().clone();
     assert_eq!((province.teams, province.members), (586, 3_329));
     assert_eq!(e.figures_at(Level::Ward).count(), 36);

@@ -1,5 +1,6 @@
 //! Integration tests, in one binary (each test file would otherwise link its own large binary).
 
+mod api;
 mod bad_input;
 mod cli;
 mod generated;
@@ -26,4 +27,16 @@ pub fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// The bundled data loaded once for every test that needs it.
+pub fn bundled_engine() -> std::sync::Arc<phuso::Engine> {
+    static ENGINE: std::sync::OnceLock<std::sync::Arc<phuso::Engine>> = std::sync::OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            std::sync::Arc::new(
+                phuso::Engine::load(&phuso::EngineConfig::for_dir(&bundled())).unwrap(),
+            )
+        })
+        .clone()
 }

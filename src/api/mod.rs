@@ -1,0 +1,348 @@
+//! The HTTP layer (axum only): routes, query parsing, JSON / GeoJSON / CSV / Parquet responses.
+//! The engine is loaded and indexed once; handlers only read it (`Arc<Engine>`).
+//!
+//! | route | answer |
+//! |---|---|
+//! | `GET /api/health` | `{"status":"ok"}` |
+//! | `GET /api/summary` | province totals, campaign day and deadline, visit row counts, population vintages |
+//! | `GET /api/areas?level=&zoom=` | GeoJSON FeatureCollection of areas with every figure as properties |
+//! | `GET /api/areas/{code}` | one area: figures, reasons, parent, children, daily series |
+//! | `GET /api/priorities?level=&limit=` | the ranked list with reasons (en, vi) |
+//! | `GET /api/hexes?res=&bbox=` | GeoJSON of H3 cells: visits, households, estimated population, blind spots |
+//! | `GET /api/export/areas.csv?level=`, `.parquet` | every figure per area |
+//! | `GET /api/openapi.json` | the OpenAPI 3.1 document of these routes |
+//!
+//! Visit records never leave the engine: every answer is an aggregate per area or H3 cell, and
+//! cell counts of fewer than [`layers::MIN_HOUSEHOLDS_SHOWN`] households are withheld.
+
+pub mod error;
+pub mod layers;
+pub mod params;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use chrono::Days;
+use serde_json::{Value, json};
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+
+use self::error::ApiError;
+use crate::engine::Engine;
+use crate::hex::HexStats;
+use crate::model::{Level, Service};
+
+/// Cells per `/api/hexes` response at most.
+pub const MAX_CELLS: usize = 20_000;
+
+/// Rows per `/api/priorities` response at most.
+pub const MAX_PRIORITIES: u64 = 5_000;
+
+/// Shared, read-only state.
+pub struct AppState {
+    engine: Arc<Engine>,
+    /// `areas[level][tier]`: prebuilt GeoJSON.
+    areas: HashMap<Level, Vec<Arc<String>>>,
+    hexes: Mutex<HashMap<u8, Arc<Vec<HexStats>>>>,
+    basemap: Option<String>,
+}
+
+impl AppState {
+    /// Prebuilds the area documents (every level, every detail tier).
+    #[must_use]
+    pub fn new(engine: Arc<Engine>, basemap: Option<String>) -> Self {
+        let mut areas = HashMap::new();
+        for level in Level::ALL {
+            let docs = layers::TIERS
+                .iter()
+                .map(|(_, tol)| Arc::new(layers::areas_document(&engine, level, *tol)))
+                .collect();
+            areas.insert(level, docs);
+        }
+        let mut hexes = HashMap::new();
+        hexes.insert(8, Arc::new(engine.hexes_at(h3o::Resolution::Eight)));
+        Self {
+            engine,
+            areas,
+            hexes: Mutex::new(hexes),
+            basemap,
+        }
+    }
+}
+
+/// The application: API routes, the web page from `web_dir` at `/`, request tracing.
+pub fn router(state: Arc<AppState>, web_dir: Option<PathBuf>) -> Router {
+    let api = Router::new()
+        .route("/api/health", get(health))
+        .route("/api/summary", get(summary))
+        .route("/api/areas", get(areas))
+        .route("/api/areas/{code}", get(area))
+        .route("/api/priorities", get(priorities))
+        .route("/api/hexes", get(hexes))
+        .route("/api/export/areas.csv", get(export_csv))
+        .route("/api/export/areas.parquet", get(export_parquet))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api", any(unknown_route))
+        .route("/api/{*rest}", any(unknown_route))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(64 * 1024));
+    let app = match web_dir {
+        Some(dir) => api.fallback_service(ServeDir::new(dir)),
+        None => api,
+    };
+    app.layer(CompressionLayer::new()).layer(TraceLayer::new_for_http())
+}
+
+/// Serves until Ctrl-C (graceful shutdown). `on_ready` gets the bound address.
+///
+/// # Errors
+/// When the address cannot be bound or the server fails.
+pub async fn serve(
+    state: Arc<AppState>,
+    web_dir: Option<PathBuf>,
+    addr: &str,
+    on_ready: impl FnOnce(std::net::SocketAddr),
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    on_ready(listener.local_addr()?);
+    axum::serve(listener, router(state, web_dir))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down");
+        })
+        .await
+}
+
+type Q = Query<HashMap<String, String>>;
+
+async fn unknown_route() -> ApiError {
+    ApiError::NotFound("no such API route; see /api/openapi.json".into())
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn summary(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Json<Value>, ApiError> {
+    params::only(&q, &[])?;
+    let e = &s.engine;
+    let c = e.campaign();
+    let province = e
+        .figures_at(Level::Province)
+        .next()
+        .ok_or_else(|| ApiError::Internal("no province".into()))?;
+    let r = e.visit_report();
+    let (census, published, used) = e.population_vintages();
+    let days_left = (c.deadline() - e.as_of()).num_days();
+    Ok(Json(json!({
+        "province": province,
+        "campaign": {
+            "start": c.start, "deadline": c.deadline(), "days": c.days, "target_coverage": c.target_coverage,
+            "as_of": e.as_of(), "day": e.as_of_day() + 1, "days_left": days_left,
+            "rate_window_days": c.rate_window_days, "tntn_min_members": c.tntn_min_members,
+        },
+        "visits": { "rows_read": r.rows_read, "rows_accepted": r.rows_accepted, "rejected": r.rejected, "outside": e.outside() },
+        "population": { "in_use": used, "census_2019": census, "published_2025": published },
+        "counts": Level::ALL.iter().map(|l| (l.as_str(), e.figures_at(*l).count())).collect::<HashMap<_, _>>(),
+        "services": Service::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "basemap_url": s.basemap,
+        "synthetic": true,
+    })))
+}
+
+fn geojson(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response()
+}
+
+async fn areas(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Response, ApiError> {
+    params::only(&q, &["level", "zoom"])?;
+    let level = params::level(&q, Level::Ward)?;
+    let tier = match q.get("zoom") {
+        Some(_) => layers::tier_for_zoom(params::number(&q, "zoom", 12, 0..=24)?),
+        None => 1,
+    };
+    let doc = s
+        .areas
+        .get(&level)
+        .and_then(|d| d.get(tier))
+        .ok_or_else(|| ApiError::Internal("missing layer".into()))?;
+    Ok(geojson(doc.as_str().to_owned()))
+}
+
+async fn area(
+    State(s): State<Arc<AppState>>,
+    Path(code): Path<String>,
+    Query(q): Q,
+) -> Result<Json<Value>, ApiError> {
+    params::only(&q, &[])?;
+    let e = &s.engine;
+    let i = e
+        .position(&code)
+        .ok_or_else(|| ApiError::NotFound(format!("no area with code {code:?}")))?;
+    let a = &e.areas()[i];
+    let ranked = e.priorities(a.level);
+    let p = ranked
+        .iter()
+        .find(|p| p.figures.code == code)
+        .ok_or_else(|| ApiError::Internal("unranked area".into()))?;
+    let t = &e.totals()[i];
+    let c = e.campaign();
+    let days = (e.as_of_day() + 1) as usize;
+    let dates: Vec<String> = (0..days)
+        .map(|d| (c.start + Days::new(d as u64)).to_string())
+        .collect();
+    let mut reached = 0;
+    let cumulative: Vec<u64> = t
+        .daily_new_households
+        .iter()
+        .take(days)
+        .map(|n| {
+            reached += n;
+            reached
+        })
+        .collect();
+    let per_service: serde_json::Map<String, Value> = Service::ALL
+        .iter()
+        .map(|svc| {
+            (
+                svc.as_str().to_owned(),
+                json!(
+                    t.daily_service
+                        .iter()
+                        .take(days)
+                        .map(|d| d[svc.index()])
+                        .collect::<Vec<_>>()
+                ),
+            )
+        })
+        .collect();
+    let link = |j: usize| json!({ "code": e.areas()[j].code, "name": e.areas()[j].name, "level": e.areas()[j].level });
+    Ok(Json(json!({
+        "area": layers::properties(e, p),
+        "parent": a.parent.map(link),
+        "children": a.children.iter().map(|&j| link(j)).collect::<Vec<_>>(),
+        "former_units": a.former_units.iter().map(|u| json!({ "code": u.code, "name": u.name, "share": u.share })).collect::<Vec<_>>(),
+        "series": {
+            "dates": dates,
+            "visits": t.daily_visits.iter().take(days).collect::<Vec<_>>(),
+            "new_households": t.daily_new_households.iter().take(days).collect::<Vec<_>>(),
+            "households_reached": cumulative,
+            "per_service": per_service,
+            "target_households": (c.target_coverage * t.households).ceil(),
+            "deadline": c.deadline(),
+        },
+    })))
+}
+
+async fn priorities(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Json<Value>, ApiError> {
+    params::only(&q, &["level", "limit"])?;
+    let level = params::level(&q, Level::Ward)?;
+    let limit = params::number(&q, "limit", 20, 1..=MAX_PRIORITIES)?;
+    let mut items = s.engine.priorities(level);
+    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(Json(
+        json!({ "level": level, "as_of": s.engine.as_of(), "items": items }),
+    ))
+}
+
+async fn hexes(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Response, ApiError> {
+    params::only(&q, &["res", "bbox"])?;
+    let res = params::resolution(&q)?;
+    let bbox = params::bbox(&q)?;
+    let key = u8::from(res);
+    let cached = s
+        .hexes
+        .lock()
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .get(&key)
+        .cloned();
+    let layer = match cached {
+        Some(l) => l,
+        None => {
+            let engine = Arc::clone(&s.engine);
+            let computed = Arc::new(
+                tokio::task::spawn_blocking(move || engine.hexes_at(res))
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+            );
+            s.hexes
+                .lock()
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .insert(key, Arc::clone(&computed));
+            computed
+        }
+    };
+    let cells: Vec<&HexStats> = layer
+        .iter()
+        .filter(|h| {
+            bbox.is_none_or(|b| {
+                let ll = h3o::LatLng::from(h.cell);
+                b.contains(ll.lng(), ll.lat())
+            })
+        })
+        .collect();
+    if cells.len() > MAX_CELLS {
+        return Err(ApiError::BadRequest(format!(
+            "{} cells at resolution {key} exceed the limit of {MAX_CELLS}; pass a smaller bbox or a coarser res",
+            cells.len()
+        )));
+    }
+    Ok(geojson(layers::hex_document(&cells, key)))
+}
+
+fn export_rows(
+    s: &AppState,
+    q: &HashMap<String, String>,
+) -> Result<Vec<crate::priority::Priority>, ApiError> {
+    params::only(q, &["level"])?;
+    let level = params::level(q, Level::Ward)?;
+    Ok(s.engine.priorities(level))
+}
+
+async fn export_csv(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Response, ApiError> {
+    let rows = export_rows(&s, &q)?;
+    let body = crate::output::csv(&rows).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"areas.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn export_parquet(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Response, ApiError> {
+    let rows = export_rows(&s, &q)?;
+    let body = crate::output::parquet(&rows).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/vnd.apache.parquet"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"areas.parquet\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
+        .into_response()
+}

@@ -1,0 +1,109 @@
+// The web page in a real headless browser (Debian's chromium), against `phuso serve` on a free
+// loopback port: polygons drawn, click a ward → panel, language switch, diacritic-insensitive
+// search (also by former ward names), H3 layer, and screenshots under target/ to look at.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = process.env.PHUSO_BIN || path.join(root, 'target/debug/phuso');
+const shots = path.join(root, 'target');
+let server, browser, url;
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  server = spawn(bin, ['serve', '--addr', '127.0.0.1:0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start within 120 s')), 120_000);
+    let out = '';
+    server.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = out.match(/open (http:\/\/127\.0\.0\.1:\d+\/)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    server.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) server.kill('SIGINT');
+});
+
+async function open(viewport) {
+  const page = await browser.newPage({ viewport });
+  const external = [];
+  page.on('request', (r) => { if (!r.url().startsWith(url)) external.push(r.url()); });
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+  return { page, external };
+}
+
+test('wards are drawn, a click explains the ward, language and search work', async () => {
+  const { page, external } = await open({ width: 1400, height: 900 });
+  assert.equal(await page.locator('path.area').count(), 36);
+  assert.deepEqual(external, [], 'the page must not reach outside this server');
+
+  // Click An Phú on the map.
+  await page.locator('path.area[data-code="25975"]').dispatchEvent('click');
+  await page.waitForFunction(() => document.getElementById('panel-name').textContent === 'Phường An Phú');
+  const reason = await page.locator('#panel-reason').textContent();
+  assert.match(reason, /người\/km², 1 người hỗ trợ \/ [\d.]+ dân/);
+  const pop = await page.locator('#panel-figures tr[data-field="population"] td').nth(1).textContent();
+  assert.match(pop, /^\d{1,3}(\.\d{3})+$/, `vi-VN groups thousands with dots: ${pop}`);
+  assert.equal(await page.locator('#panel-chart svg polyline').count(), 1);
+
+  // English.
+  assert.equal(await page.locator('[data-i18n="priorities"]').textContent(), 'Nơi cần thêm tổ');
+  await page.click('#lang');
+  assert.equal(await page.locator('[data-i18n="priorities"]').textContent(), 'Where more teams are needed');
+  await page.waitForFunction(() => /people\/km², 1 helper per [\d,]+ residents/.test(document.getElementById('panel-reason').textContent));
+  const popEn = await page.locator('#panel-figures tr[data-field="population"] td').nth(1).textContent();
+  assert.match(popEn, /^\d{1,3}(,\d{3})+$/, `en-US groups thousands with commas: ${popEn}`);
+
+  // Search without diacritics.
+  await page.fill('#search', 'an phu');
+  await page.waitForSelector('#search-results li');
+  const names = await page.locator('#search-results li').allTextContents();
+  assert.ok(names.some((n) => n.startsWith('Phường An Phú')), names.join(' | '));
+  // A former ward name reaches the current ward through the crosswalk.
+  await page.fill('#search', 'binh chuan');
+  await page.waitForSelector('#search-results li');
+  const viaFormer = await page.locator('#search-results li').allTextContents();
+  assert.ok(viaFormer.some((n) => n.includes('(Phường Bình Chuẩn)')), viaFormer.join(' | '));
+  await page.locator('#search-results li', { hasText: 'Thuận Giao' }).click();
+  await page.waitForFunction(() => document.getElementById('panel-name').textContent === 'Phường Thuận Giao');
+
+  // The ranked list focuses the map on its area.
+  await page.locator('#priorities li').first().click();
+  await page.waitForFunction(() => document.getElementById('panel-name').textContent === 'Phường Dĩ An');
+
+  // H3 layer with blind spots.
+  await page.check('#hex-toggle');
+  await page.waitForSelector('path.hex', { state: 'attached' });
+  assert.ok((await page.locator('path.hex').count()) > 1000);
+  assert.ok((await page.locator('path.hex.blind').count()) > 0);
+  await page.uncheck('#hex-toggle');
+
+  await page.screenshot({ path: path.join(shots, 'browser-map.png') });
+  await page.close();
+});
+
+test('neighbourhood level and a phone-sized screen', async () => {
+  const { page } = await open({ width: 390, height: 800 });
+  await page.selectOption('#level', 'neighbourhood');
+  await page.waitForFunction(() => document.querySelectorAll('path.area').length === 586);
+  const side = await page.locator('#side').boundingBox();
+  const map = await page.locator('#map').boundingBox();
+  assert.ok(map.height > 300 && side.y >= map.y + map.height - 1, 'panel below the map on a phone');
+  await page.screenshot({ path: path.join(shots, 'browser-phone.png') });
+  await page.close();
+});

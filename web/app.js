@@ -1,0 +1,288 @@
+// Phủ Số web map: wards and neighbourhoods coloured by need, ranked list, explanation panel,
+// H3 layer, diacritic-insensitive search, Vietnamese / English. No network beyond this server.
+'use strict';
+
+const I18N = {
+  vi: {
+    metric: 'Chỉ số', level: 'Cấp', level_ward: 'Phường/xã', level_neighbourhood: 'Khu phố/ấp', level_district: 'Huyện/thành cũ',
+    hexes: 'Lưới H3', search: 'Tìm phường/xã (vd. binh chuan)', priorities: 'Nơi cần thêm tổ',
+    synthetic: 'Ranh giới phường/xã và dân số là số liệu thật; khu phố, tổ và lượt hỗ trợ là dữ liệu mô phỏng.',
+    density_per_km2: 'Mật độ dân số', residents_per_member: 'Số dân / 1 người hỗ trợ', coverage_ratio: 'Tỷ lệ hộ đã tiếp cận',
+    members_needed: 'Cần thêm thành viên', days_to_target: 'Số ngày để đạt mục tiêu',
+    unit_density_per_km2: 'người/km²', unit_residents_per_member: 'dân', unit_coverage_ratio: '%', unit_members_needed: 'người', unit_days_to_target: 'ngày',
+    population: 'Dân số', households: 'Số hộ', area_km2: 'Diện tích (km²)', teams: 'Số tổ', members: 'Thành viên', visits: 'Lượt hỗ trợ',
+    households_reached: 'Hộ đã tiếp cận', projected_completion: 'Dự kiến hoàn thành', on_track: 'Kịp hạn', norm_members_short: 'Thiếu theo định mức TNTN',
+    yes: 'có', no: 'không', never: 'chưa xác định', ward: 'Phường/xã', neighbourhood: 'Khu phố/ấp', district: 'Huyện/thành cũ', province: 'Tỉnh',
+    former: 'Trước 2025 gồm: ', summary: (d) => `Ngày ${d.day}/${d.days} của chiến dịch · hạn ${d.deadline} · dữ liệu đến ${d.as_of}`,
+    needs: 'cần', deadline: 'hạn', target: 'mục tiêu', no_data: 'không có', visits_cell: 'lượt', households_cell: 'hộ', blind: 'Điểm mù: có dân, chưa có lượt nào',
+    withheld: 'ít hơn 3 hộ (ẩn)', pop_est: 'dân (ước tính)',
+  },
+  en: {
+    metric: 'Metric', level: 'Level', level_ward: 'Ward/commune', level_neighbourhood: 'Neighbourhood', level_district: 'Former district',
+    hexes: 'H3 grid', search: 'Search a ward (e.g. binh chuan)', priorities: 'Where more teams are needed',
+    synthetic: 'Ward boundaries and population are real; neighbourhoods, teams and visits are synthetic.',
+    density_per_km2: 'Population density', residents_per_member: 'Residents per helper', coverage_ratio: 'Share of households reached',
+    members_needed: 'More members needed', days_to_target: 'Days to target',
+    unit_density_per_km2: 'people/km²', unit_residents_per_member: 'residents', unit_coverage_ratio: '%', unit_members_needed: 'members', unit_days_to_target: 'days',
+    population: 'Population', households: 'Households', area_km2: 'Area (km²)', teams: 'Teams', members: 'Members', visits: 'Visits',
+    households_reached: 'Households reached', projected_completion: 'Projected completion', on_track: 'On track', norm_members_short: 'Short of the TNTN norm',
+    yes: 'yes', no: 'no', never: 'unknown', ward: 'Ward/commune', neighbourhood: 'Neighbourhood', district: 'Former district', province: 'Province',
+    former: 'Before 2025: ', summary: (d) => `Day ${d.day} of ${d.days} · deadline ${d.deadline} · data as of ${d.as_of}`,
+    needs: 'needs', deadline: 'deadline', target: 'target', no_data: 'n/a', visits_cell: 'visits', households_cell: 'households', blind: 'Blind spot: people, no visit yet',
+    withheld: 'fewer than 3 households (withheld)', pop_est: 'residents (estimated)',
+  },
+};
+
+// Metrics: which way is bad, for the colour ramp.
+const METRICS = ['members_needed', 'density_per_km2', 'residents_per_member', 'coverage_ratio', 'days_to_target'];
+const HIGH_IS_BAD = { members_needed: true, density_per_km2: true, residents_per_member: true, coverage_ratio: false, days_to_target: true };
+const RAMP = ['#fff5eb', '#fdd0a2', '#fd8d3c', '#d94801', '#7f2704'];
+
+const state = { lang: 'vi', level: 'ward', metric: 'members_needed', areas: null, layer: null, hexLayer: null, hexData: null, summary: null, selected: null, priorities: [] };
+const t = (k) => I18N[state.lang][k] ?? k;
+const locale = () => (state.lang === 'vi' ? 'vi-VN' : 'en-US');
+const num = (x, digits = 0) => (x == null ? t('no_data') : new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(x));
+const date = (iso) => (iso ? new Intl.DateTimeFormat(state.lang === 'vi' ? 'vi-VN' : 'en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' }).format(new Date(iso + 'T00:00:00Z')) : t('never'));
+const fold = (s) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D').toLowerCase().replace(/\s+/g, ' ').trim();
+
+async function getJson(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: ${r.status}`);
+  return r.json();
+}
+
+const map = L.map('map', { zoomSnap: 0.25, attributionControl: true });
+map.attributionControl.setPrefix('Leaflet');
+
+function metricValue(p, m = state.metric) {
+  const v = p[m];
+  if (v == null) return null;
+  return m === 'coverage_ratio' ? v * 100 : v;
+}
+
+// Class breaks: distinct quintiles of the values, so ties (many zeros) do not make empty classes.
+function breaks(values) {
+  const v = values.filter((x) => x != null && Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return { min: 0, max: 0, cuts: [] };
+  const cuts = [...new Set([0.2, 0.4, 0.6, 0.8].map((q) => v[Math.min(v.length - 1, Math.floor(q * v.length))]))].filter((c) => c > v[0]);
+  return { min: v[0], max: v[v.length - 1], cuts };
+}
+
+function rampFor(k) {
+  const picks = k === 1 ? [2] : Array.from({ length: k }, (_, i) => Math.round((i * 4) / (k - 1)));
+  const colours = picks.map((i) => RAMP[i]);
+  return HIGH_IS_BAD[state.metric] ? colours : colours.reverse();
+}
+
+function colour(value, br) {
+  if (value == null) return '#bbbbbb';
+  const ramp = rampFor(br.cuts.length + 1);
+  let i = br.cuts.findIndex((c) => value < c);
+  if (i < 0) i = br.cuts.length;
+  return ramp[i];
+}
+
+let legend;
+function drawLegend(br) {
+  if (legend) legend.remove();
+  legend = L.control({ position: 'bottomright' });
+  legend.onAdd = () => {
+    const div = L.DomUtil.create('div', 'legend');
+    const unit = t('unit_' + state.metric);
+    const edges = [br.min, ...br.cuts, br.max];
+    const ramp = rampFor(br.cuts.length + 1);
+    const rows = ramp.map((c, i) => `<div><i style="background:${c}"></i>${num(edges[i], 1)}${i === ramp.length - 1 ? ' – ' : ' – <'}${num(edges[i + 1], 1)}</div>`);
+    div.innerHTML = `<strong>${t(state.metric)}</strong> (${unit})<br>${rows.join('')}<div><i style="background:#bbbbbb"></i>${t('no_data')}</div>`;
+    return div;
+  };
+  legend.addTo(map);
+}
+
+function styleAreas() {
+  if (!state.layer) return;
+  const br = breaks(state.areas.features.map((f) => metricValue(f.properties)));
+  state.layer.setStyle((f) => ({ fillColor: colour(metricValue(f.properties), br), fillOpacity: 0.78, color: f.properties.code === state.selected ? '#0b63a5' : '#4a5561', weight: f.properties.code === state.selected ? 3 : 0.8 }));
+  drawLegend(br);
+}
+
+function tooltip(p) {
+  const v = metricValue(p);
+  const unit = state.metric === 'coverage_ratio' ? '%' : ' ' + t('unit_' + state.metric);
+  return `<strong>${p.name}</strong><br>${t(state.metric)}: ${v == null ? t('no_data') : num(v, 1) + unit}`;
+}
+
+async function loadAreas(fit) {
+  state.areas = await getJson(`/api/areas?level=${state.level}`);
+  if (state.layer) state.layer.remove();
+  state.layer = L.geoJSON(state.areas, {
+    style: () => ({ className: 'area' }),
+    onEachFeature: (f, lyr) => {
+      lyr.bindTooltip(() => tooltip(f.properties), { sticky: true });
+      lyr.on('click', () => select(f.properties.code));
+      lyr.on('add', () => lyr.getElement && lyr.getElement() && lyr.getElement().setAttribute('data-code', f.properties.code));
+    },
+  }).addTo(map);
+  state.layer.eachLayer((lyr) => { const el = lyr.getElement && lyr.getElement(); if (el) el.setAttribute('data-code', lyr.feature.properties.code); });
+  styleAreas();
+  if (fit) map.fitBounds(state.layer.getBounds(), { padding: [10, 10] });
+  if (state.hexLayer) state.hexLayer.bringToFront();
+}
+
+async function loadPriorities() {
+  const lvl = state.level === 'district' ? 'district' : state.level;
+  const d = await getJson(`/api/priorities?level=${lvl}&limit=15`);
+  state.priorities = d.items;
+  renderPriorities();
+}
+
+function renderPriorities() {
+  const ol = document.getElementById('priorities');
+  ol.innerHTML = '';
+  for (const p of state.priorities) {
+    const li = document.createElement('li');
+    li.dataset.code = p.code;
+    li.innerHTML = `<span class="need">+${num(p.members_needed)}</span><strong></strong><span class="why"></span>`;
+    li.querySelector('strong').textContent = p.name;
+    li.querySelector('.why').textContent = state.lang === 'vi' ? p.reason_vi : p.reason;
+    li.addEventListener('click', () => select(p.code, true));
+    ol.appendChild(li);
+  }
+  const s = state.summary;
+  if (s) document.getElementById('summary').textContent = t('summary')({ day: s.campaign.day, days: s.campaign.days, deadline: date(s.campaign.deadline), as_of: date(s.campaign.as_of) });
+}
+
+function chart(series, households, target) {
+  const W = 340, H = 130, P = 28;
+  const days = state.summary.campaign.days;
+  const x = (d) => P + (d / days) * (W - P - 8);
+  const y = (share) => H - 18 - share * (H - 30);
+  const pts = series.households_reached.map((n, d) => `${x(d + 1).toFixed(1)},${y(households ? n / households : 0).toFixed(1)}`).join(' ');
+  const ty = y(target);
+  return `<svg class="chart" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="progress">
+    <line x1="${P}" y1="${y(0)}" x2="${W - 8}" y2="${y(0)}" stroke="#889"/>
+    <line x1="${P}" y1="${ty}" x2="${W - 8}" y2="${ty}" stroke="#2a7" stroke-dasharray="4 3"/>
+    <text x="${P + 2}" y="${ty - 3}">${t('target')} ${num(target * 100)}%</text>
+    <line x1="${x(days)}" y1="8" x2="${x(days)}" y2="${y(0)}" stroke="#c33" stroke-dasharray="4 3"/>
+    <text x="${x(days) - 4}" y="12" text-anchor="end">${t('deadline')} ${date(series.deadline)}</text>
+    <polyline fill="none" stroke="#0b63a5" stroke-width="2" points="${pts}"/>
+    <text x="${P}" y="${H - 4}">${date(series.dates[0])}</text>
+    <text x="2" y="${y(1) + 4}">100%</text><text x="8" y="${y(0) + 4}">0%</text>
+  </svg>`;
+}
+
+async function select(code, focus) {
+  state.selected = code;
+  const d = await getJson(`/api/areas/${encodeURIComponent(code)}`);
+  const a = d.area;
+  document.getElementById('panel').hidden = false;
+  document.getElementById('side').scrollTop = 0;
+  document.getElementById('panel-name').textContent = a.name;
+  document.getElementById('panel-level').textContent = `${t(a.level)} · ${a.code}${d.parent ? ' · ' + d.parent.name : ''}`;
+  document.getElementById('panel-reason').textContent = state.lang === 'vi' ? a.reason_vi : a.reason;
+  document.getElementById('panel-chart').innerHTML = chart(d.series, a.households, state.summary.campaign.target_coverage);
+  const rows = [
+    ['population', num(a.population)], ['households', num(a.households)], ['area_km2', num(a.area_km2, 2)],
+    ['density_per_km2', num(a.density_per_km2)], ['teams', num(a.teams)], ['members', num(a.members)],
+    ['residents_per_member', num(a.residents_per_member)], ['visits', num(a.visits)], ['households_reached', num(a.households_reached)],
+    ['coverage_ratio', a.coverage_ratio == null ? t('no_data') : num(a.coverage_ratio * 100, 1) + '%'],
+    ['days_to_target', a.days_to_target == null ? t('never') : num(a.days_to_target)], ['projected_completion', date(a.projected_completion)],
+    ['on_track', a.on_track ? t('yes') : t('no')], ['members_needed', num(a.members_needed)], ['norm_members_short', num(a.norm_members_short)],
+  ];
+  const table = document.getElementById('panel-figures');
+  table.innerHTML = '';
+  for (const [k, v] of rows) {
+    const tr = table.insertRow();
+    tr.dataset.field = k;
+    tr.insertCell().textContent = t(k);
+    tr.insertCell().textContent = v;
+  }
+  document.getElementById('panel-former').textContent = d.former_units.length ? t('former') + d.former_units.map((u) => u.name).join(', ') : '';
+  styleAreas();
+  if (focus && state.layer) {
+    state.layer.eachLayer((lyr) => { if (lyr.feature.properties.code === code) map.fitBounds(lyr.getBounds(), { maxZoom: 14, padding: [20, 20] }); });
+  }
+}
+
+async function toggleHexes(on) {
+  if (!on) { if (state.hexLayer) state.hexLayer.remove(); state.hexLayer = null; return; }
+  if (!state.hexData) state.hexData = await getJson('/api/hexes?res=8');
+  const max = Math.max(1, ...state.hexData.features.map((f) => f.properties.visits || 0));
+  state.hexLayer = L.geoJSON(state.hexData, {
+    style: (f) => {
+      const p = f.properties;
+      if (p.blind_spot) return { color: '#d00', weight: 2, fillColor: '#d00', fillOpacity: 0.35, className: 'hex blind' };
+      const share = Math.sqrt((p.visits || 0) / max);
+      return { color: '#2b5c8a', weight: 0.3, fillColor: '#08519c', fillOpacity: 0.08 + 0.6 * share, className: 'hex' };
+    },
+    onEachFeature: (f, lyr) => lyr.bindTooltip(() => {
+      const p = f.properties;
+      const counts = p.suppressed ? t('withheld') : `${num(p.visits)} ${t('visits_cell')}, ${num(p.households)} ${t('households_cell')}`;
+      return `${counts}<br>${num(p.population_est)} ${t('pop_est')}${p.blind_spot ? '<br><strong>' + t('blind') + '</strong>' : ''}`;
+    }, { sticky: true }),
+  }).addTo(map);
+}
+
+// Search: current names, former (pre-2025) names through the crosswalk, neighbourhoods.
+let index = [];
+async function buildIndex() {
+  const wards = state.level === 'ward' ? state.areas : await getJson('/api/areas?level=ward&zoom=8');
+  index = wards.features.map((f) => ({ code: f.properties.code, name: f.properties.name, keys: [f.properties.name, ...(f.properties.former_names || [])].map(fold), former: f.properties.former_names || [] }));
+}
+
+function search(q) {
+  const ul = document.getElementById('search-results');
+  const k = fold(q);
+  ul.innerHTML = '';
+  if (k.length < 2) { ul.hidden = true; return; }
+  const hits = index.filter((e) => e.keys.some((key) => key.includes(k))).slice(0, 8);
+  for (const h of hits) {
+    const li = document.createElement('li');
+    li.tabIndex = 0;
+    li.dataset.code = h.code;
+    const viaFormer = !fold(h.name).includes(k) ? h.former.find((n) => fold(n).includes(k)) : null;
+    li.innerHTML = '<span></span>' + (viaFormer ? ' <span class="muted"></span>' : '');
+    li.firstChild.textContent = h.name;
+    if (viaFormer) li.lastChild.textContent = `(${viaFormer})`;
+    const go = async () => {
+      ul.hidden = true;
+      if (state.level !== 'ward') { state.level = 'ward'; document.getElementById('level').value = 'ward'; await loadAreas(false); await loadPriorities(); }
+      select(h.code, true);
+    };
+    li.addEventListener('click', go);
+    li.addEventListener('keydown', (e) => { if (e.key === 'Enter') go(); });
+    ul.appendChild(li);
+  }
+  ul.hidden = hits.length === 0;
+}
+
+function applyLanguage() {
+  document.documentElement.lang = state.lang;
+  document.getElementById('lang').textContent = state.lang === 'vi' ? 'EN' : 'VI';
+  document.querySelectorAll('[data-i18n]').forEach((el) => { el.textContent = t(el.dataset.i18n); });
+  document.querySelectorAll('[data-i18n-placeholder]').forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
+  const sel = document.getElementById('metric');
+  sel.innerHTML = METRICS.map((m) => `<option value="${m}">${t(m)}</option>`).join('');
+  sel.value = state.metric;
+  renderPriorities();
+  styleAreas();
+  if (state.selected) select(state.selected);
+}
+
+async function main() {
+  state.summary = await getJson('/api/summary');
+  if (state.summary.basemap_url) L.tileLayer(state.summary.basemap_url, { maxZoom: 19 }).addTo(map);
+  map.attributionControl.addAttribution('Ranh giới: sapnhap.bando.com.vn · Dân số: TCTK 2019');
+  document.getElementById('metric').addEventListener('change', (e) => { state.metric = e.target.value; styleAreas(); });
+  document.getElementById('level').addEventListener('change', async (e) => { state.level = e.target.value; await loadAreas(false); await loadPriorities(); });
+  document.getElementById('hex-toggle').addEventListener('change', (e) => toggleHexes(e.target.checked));
+  document.getElementById('lang').addEventListener('click', () => { state.lang = state.lang === 'vi' ? 'en' : 'vi'; applyLanguage(); });
+  document.getElementById('search').addEventListener('input', (e) => search(e.target.value));
+  document.getElementById('panel-close').addEventListener('click', () => { document.getElementById('panel').hidden = true; state.selected = null; styleAreas(); });
+  applyLanguage();
+  await loadAreas(true);
+  await loadPriorities();
+  await buildIndex();
+  document.body.dataset.ready = 'true';
+}
+
+main().catch((e) => { document.getElementById('summary').textContent = String(e); console.error(e); });
