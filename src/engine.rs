@@ -181,6 +181,8 @@ pub struct Engine {
     outside: u64,
     hexes: Vec<HexStats>,
     population: PopulationSource,
+    /// Direct (not rolled-up) totals per area: the input of what-if recomputation.
+    own: Vec<Totals>,
     // Raw visits stay private: read APIs serve aggregates only.
     visits: Visits,
     leaves: Vec<usize>,
@@ -457,17 +459,7 @@ impl Engine {
         let as_of_day = u32::try_from(max_day).expect("in window");
         let as_of = campaign.start + Days::new(u64::from(as_of_day));
 
-        // 8. Roll up (children after parents, so a reverse pass suffices).
-        let mut totals = own;
-        for &leaf in &leaves {
-            totals[leaf].members_needed =
-                metrics::leaf_members_needed(&totals[leaf], &campaign, as_of, as_of_day);
-        }
-        for i in (1..areas.len()).rev() {
-            let parent = areas[i].parent.expect("only the province has no parent");
-            let child = totals[i].clone();
-            totals[parent].add(&child);
-        }
+        // 8. Roll up and compute figures.
         // Parents without a geometry of their own get the union of their wards'.
         for i in (0..areas.len()).rev() {
             if areas[i].geometry.is_none() && !areas[i].children.is_empty() {
@@ -490,32 +482,7 @@ impl Engine {
                 );
             }
         }
-        let figures = areas
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let parent_code = a.parent.map(|p| areas[p].code.0.as_str());
-                metrics::figures(
-                    &a.code.0,
-                    &a.name,
-                    a.level,
-                    parent_code,
-                    &totals[i],
-                    &campaign,
-                    as_of,
-                    as_of_day,
-                )
-            })
-            .collect::<Vec<Figures>>();
-        let mut figures = figures;
-        metrics::roll_up_projection(
-            &mut figures,
-            &areas
-                .iter()
-                .map(|a| a.children.as_slice())
-                .collect::<Vec<_>>(),
-            as_of,
-        );
+        let (totals, figures) = aggregate(&areas, &leaves, &own, &campaign, as_of, as_of_day);
 
         // 9. H3 layer.
         let leaf_pop: Vec<(&MultiPolygon<f64>, f64)> = leaves
@@ -550,10 +517,97 @@ impl Engine {
             outside,
             hexes,
             population: config.population,
+            own,
             visits,
             leaves,
             hex_resolution: config.hex_resolution,
         })
+    }
+
+    /// Recomputes every figure under `changes`, without touching the stored data.
+    ///
+    /// # Errors
+    /// A message naming the change (by position), the field and the value when a change is
+    /// impossible: unknown code, not a leaf, members below zero, bad target or deadline.
+    pub fn whatif(&self, changes: &[Change]) -> Result<(Campaign, Vec<Figures>), String> {
+        let mut own = self.own.clone();
+        let mut campaign = self.campaign.clone();
+        let leaf = |i: usize, code: &str, field: &str| -> Result<usize, String> {
+            let p = self
+                .position(code)
+                .ok_or_else(|| format!("change {i}: field `{field}`: unknown code {code:?}"))?;
+            if self.leaves.contains(&p) {
+                Ok(p)
+            } else {
+                Err(format!(
+                    "change {i}: field `{field}`: {code:?} is a {}; members belong to {}s",
+                    self.areas[p].level,
+                    self.leaf_level()
+                ))
+            }
+        };
+        for (i, c) in changes.iter().enumerate() {
+            match c {
+                Change::AddMembers { code, members } => {
+                    let p = leaf(i, code, "code")?;
+                    let now = i64::try_from(own[p].members).unwrap_or(i64::MAX);
+                    let after = now.checked_add(*members).filter(|m| *m >= 0).ok_or_else(|| format!("change {i}: field `members`: {members} would leave {code:?} with fewer than 0 members (it has {now})"))?;
+                    own[p].members = u64::try_from(after).unwrap_or(0);
+                }
+                Change::MoveMembers { from, to, members } => {
+                    let (f, t) = (leaf(i, from, "from")?, leaf(i, to, "to")?);
+                    if *members == 0 || own[f].members < *members {
+                        return Err(format!(
+                            "change {i}: field `members`: {members}; expected 1..={} (the members of {from:?})",
+                            own[f].members
+                        ));
+                    }
+                    own[f].members -= members;
+                    own[t].members += members;
+                }
+                Change::SetTarget { value } => {
+                    if !(*value > 0.0 && *value <= 1.0) {
+                        return Err(format!(
+                            "change {i}: field `value`: {value}; expected a target coverage in (0, 1]"
+                        ));
+                    }
+                    campaign.target_coverage = *value;
+                }
+                Change::SetDeadline { date } => {
+                    let days = (*date - campaign.start).num_days();
+                    if !(1..=3_650).contains(&days) || *date <= self.as_of {
+                        return Err(format!(
+                            "change {i}: field `date`: {date}; expected a date after the last day with data ({}) and within 10 years of the start",
+                            self.as_of
+                        ));
+                    }
+                    campaign.days = u32::try_from(days).expect("checked range");
+                }
+            }
+        }
+        let (_, figures) = aggregate(
+            &self.areas,
+            &self.leaves,
+            &own,
+            &campaign,
+            self.as_of,
+            self.as_of_day,
+        );
+        Ok((campaign, figures))
+    }
+
+    /// The level of the leaf areas (neighbourhood in the bundled data).
+    #[must_use]
+    pub fn leaf_level(&self) -> Level {
+        self.leaves
+            .first()
+            .map_or(Level::Ward, |&l| self.areas[l].level)
+    }
+
+    /// Direct totals of every area (before roll-up).
+    #[must_use]
+    pub fn own_totals(&self) -> &[Totals] {
+        &self.own
     }
 
     /// Every area, parents before children.
@@ -670,6 +724,79 @@ impl Engine {
         );
         hex::hex_layer(&counts, &population)
     }
+}
+
+/// Rolls direct totals up the tree (children come after parents) and computes every figure.
+fn aggregate(
+    areas: &[Area],
+    leaves: &[usize],
+    own: &[Totals],
+    campaign: &Campaign,
+    as_of: NaiveDate,
+    as_of_day: u32,
+) -> (Vec<Totals>, Vec<Figures>) {
+    let mut totals = own.to_vec();
+    for &leaf in leaves {
+        totals[leaf].members_needed =
+            metrics::leaf_members_needed(&totals[leaf], campaign, as_of, as_of_day);
+    }
+    for i in (1..areas.len()).rev() {
+        let parent = areas[i].parent.expect("only the province has no parent");
+        let child = totals[i].clone();
+        totals[parent].add(&child);
+    }
+    let mut figures: Vec<Figures> = areas
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let parent_code = a.parent.map(|p| areas[p].code.0.as_str());
+            metrics::figures(
+                &a.code.0,
+                &a.name,
+                a.level,
+                parent_code,
+                &totals[i],
+                campaign,
+                as_of,
+                as_of_day,
+            )
+        })
+        .collect();
+    let children: Vec<&[usize]> = areas.iter().map(|a| a.children.as_slice()).collect();
+    metrics::roll_up_projection(&mut figures, &children, as_of);
+    (totals, figures)
+}
+
+/// A hypothetical change for [`Engine::whatif`]; the stored data is never touched.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Change {
+    /// Add (or, negative, remove) members of the teams of a leaf area.
+    AddMembers {
+        /// The area (a neighbourhood in the bundled data).
+        code: String,
+        /// Members to add; negative removes.
+        members: i64,
+    },
+    /// Move members from one leaf area to another.
+    MoveMembers {
+        /// Giving area.
+        from: String,
+        /// Receiving area.
+        to: String,
+        /// Members moved (> 0).
+        members: u64,
+    },
+    /// Change the target coverage (0, 1].
+    SetTarget {
+        /// New target.
+        value: f64,
+    },
+    /// Change the deadline.
+    SetDeadline {
+        /// New deadline (after the campaign start).
+        date: NaiveDate,
+    },
 }
 
 fn extent_of<'a>(geoms: impl Iterator<Item = &'a MultiPolygon<f64>>) -> Extent {

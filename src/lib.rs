@@ -13,7 +13,8 @@
 //! - [`hex`]: H3 aggregation with h3o: visits, households, population and blind spots per cell.
 //! - [`metrics`]: per-area figures and their formulas.
 //! - [`priority`]: the ranking with reason sentences in English and Vietnamese.
-//! - [`engine`]: load a data directory once, join, roll up, answer queries.
+//! - [`engine`]: load a data directory once, join, roll up, answer queries and what-ifs.
+//! - [`plan`]: min–max allocation of new volunteers in pairs, and moves of existing pairs.
 //! - [`generate`]: the seeded synthetic neighbourhoods, teams and visits.
 //! - [`output`]: tables, JSON, CSV and Parquet rendering.
 //! - [`api`]: the axum map API over a loaded engine (the only module that knows HTTP).
@@ -32,6 +33,7 @@ pub mod join;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod plan;
 pub mod prepared;
 pub mod priority;
 

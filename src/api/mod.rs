@@ -97,7 +97,8 @@ pub fn router(state: Arc<AppState>, web_dir: Option<PathBuf>) -> Router {
         Some(dir) => api.fallback_service(ServeDir::new(dir)),
         None => api,
     };
-    app.layer(CompressionLayer::new()).layer(TraceLayer::new_for_http())
+    app.layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
 }
 
 /// Serves until Ctrl-C (graceful shutdown). `on_ready` gets the bound address.
