@@ -300,6 +300,7 @@ impl Engine {
             areas.push(a);
         }
         let mut nb_share: HashMap<usize, (f64, f64)> = HashMap::new();
+        let mut groups_given: HashMap<usize, f64> = HashMap::new();
         let mut nb_sums: HashMap<usize, (f64, f64)> = HashMap::new();
         for n in &neighbourhoods {
             let parent = ward_pos[n.parent_code.as_ref().expect("checked above")];
@@ -311,6 +312,9 @@ impl Engine {
             s.0 += pop;
             s.1 += hh;
             nb_share.insert(areas.len(), (pop, hh));
+            if let Some(g) = number_property(n, "residential_groups") {
+                groups_given.insert(areas.len(), g);
+            }
             let mut a = new_area(
                 n.code.clone(),
                 n.name.clone(),
@@ -371,6 +375,7 @@ impl Engine {
             let a = by_code[&t.area_code];
             own[a].teams += 1;
             own[a].members += u64::from(t.members);
+            own[a].observed_members += u64::from(t.members);
             if t.kind == TeamKind::Tntn {
                 let e = largest_tntn.entry(a).or_default();
                 *e = (*e).max(t.members);
@@ -380,6 +385,12 @@ impl Engine {
             if a.level == Level::Neighbourhood {
                 let largest = largest_tntn.get(&i).copied().unwrap_or(0);
                 own[i].neighbourhoods = 1;
+                let groups = groups_given.get(&i).copied().unwrap_or_else(|| {
+                    (own[i].households / campaign.households_per_residential_group).ceil()
+                });
+                own[i].residential_groups = groups.max(0.0) as u64;
+                own[i].pairs = own[i].members / u64::from(campaign.members_per_group);
+                own[i].pairs_short = own[i].residential_groups.saturating_sub(own[i].pairs);
                 own[i].neighbourhoods_below_norm = u64::from(largest < campaign.tntn_min_members);
                 own[i].norm_members_short =
                     u64::from(campaign.tntn_min_members.saturating_sub(largest));
@@ -594,6 +605,31 @@ impl Engine {
             self.as_of_day,
         );
         Ok((campaign, figures))
+    }
+
+    /// The norm audit of the areas at `level`, worst first (most pairs short, then most
+    /// neighbourhoods below the TNTN norm).
+    #[must_use]
+    pub fn audit(&self, level: Level) -> Vec<crate::audit::AuditRow> {
+        let mut rows: Vec<crate::audit::AuditRow> = (0..self.areas.len())
+            .filter(|&i| self.areas[i].level == level)
+            .map(|i| {
+                crate::audit::audit(
+                    &self.areas[i].code.0,
+                    &self.areas[i].name,
+                    level,
+                    &self.totals[i],
+                    &self.campaign,
+                )
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            b.pairs_short
+                .cmp(&a.pairs_short)
+                .then(b.norm_members_short.cmp(&a.norm_members_short))
+                .then(a.code.cmp(&b.code))
+        });
+        rows
     }
 
     /// The level of the leaf areas (neighbourhood in the bundled data).

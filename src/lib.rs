@@ -14,6 +14,7 @@
 //! - [`metrics`]: per-area figures and their formulas.
 //! - [`priority`]: the ranking with reason sentences in English and Vietnamese.
 //! - [`engine`]: load a data directory once, join, roll up, answer queries and what-ifs.
+//! - [`audit`]: the staffing-norm audit (TNTN teams, residential-group pairs) with reasons.
 //! - [`plan`]: min–max allocation of new volunteers in pairs, and moves of existing pairs.
 //! - [`generate`]: the seeded synthetic neighbourhoods, teams and visits.
 //! - [`output`]: tables, JSON, CSV and Parquet rendering.
@@ -23,6 +24,7 @@
 //! turns them into h3o's (lat, lng).
 
 pub mod api;
+pub mod audit;
 pub mod engine;
 pub mod error;
 pub mod generate;

@@ -66,6 +66,51 @@ enum Command {
         #[arg(long, value_enum, default_value = "census2019")]
         population: PopulationSource,
     },
+    /// Audit the staffing norms (TNTN team per neighbourhood, pairs per residential group).
+    Audit {
+        /// Data directory.
+        #[arg(long, default_value = default_data())]
+        data: PathBuf,
+        /// Norms file (default: DATA/norms.toml).
+        #[arg(long)]
+        norms: Option<PathBuf>,
+        /// Level to audit.
+        #[arg(long, default_value = "ward")]
+        level: Level,
+        /// Rows to show (0 = all).
+        #[arg(long, default_value_t = 0)]
+        limit: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Place K new volunteers in pairs so the latest completion is as early as possible.
+    Plan {
+        /// Data directory.
+        #[arg(long, default_value = default_data())]
+        data: PathBuf,
+        /// Norms file (default: DATA/norms.toml).
+        #[arg(long)]
+        norms: Option<PathBuf>,
+        /// New volunteers to place (in pairs).
+        #[arg(long)]
+        volunteers: u64,
+        /// Moves of existing pairs allowed.
+        #[arg(long, default_value_t = 0)]
+        allow_moves: u64,
+        /// Level to plan for.
+        #[arg(long, default_value = "neighbourhood")]
+        level: Level,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Count points per area for any GeoJSON of polygons and any table of points.
     Join {
         /// GeoJSON FeatureCollection of Polygon/MultiPolygon features.
@@ -137,6 +182,14 @@ fn main() -> ExitCode {
     }
 }
 
+fn load(data: &Path, norms: Option<PathBuf>) -> anyhow::Result<Engine> {
+    let mut config = EngineConfig::for_dir(data);
+    if let Some(n) = norms {
+        config.paths.norms = n;
+    }
+    Ok(Engine::load(&config)?)
+}
+
 fn write_out(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
     match out {
         Some(p) => {
@@ -205,6 +258,51 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             write_out(out.as_deref(), &text)?;
             tracing::info!(elapsed_s = started.elapsed().as_secs_f64(), "report done");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            data,
+            norms,
+            level,
+            limit,
+            format,
+            out,
+        } => {
+            let engine = load(&data, norms)?;
+            let mut rows = engine.audit(level);
+            if limit > 0 {
+                rows.truncate(limit);
+            }
+            let text = match format {
+                Format::Table => output::audit_table(&rows),
+                Format::Json => output::json(&rows)?,
+                Format::Csv => output::csv(&rows)?,
+            };
+            write_out(out.as_deref(), &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plan {
+            data,
+            norms,
+            volunteers,
+            allow_moves,
+            level,
+            format,
+            out,
+        } => {
+            let engine = load(&data, norms)?;
+            let started = Instant::now();
+            let p = phuso::plan::plan(&engine, level, volunteers, allow_moves);
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+                "plan done"
+            );
+            let text = match format {
+                Format::Table => output::plan_table(&p),
+                Format::Json => serde_json::to_string_pretty(&p)?,
+                Format::Csv => output::csv(&p.rows)?,
+            };
+            write_out(out.as_deref(), &text)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve {

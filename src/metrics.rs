@@ -14,8 +14,9 @@
 //! | `new_households_per_day` | `households first reached in window / window days` |
 //! | `target_households` | `ceil(target_coverage × households)` |
 //! | `remaining_households` | `max(0, target_households − households_reached)` |
-//! | `days_to_target` | leaves: `0` when nothing remains; else `ceil(remaining / new_households_per_day)`; none when that pace is 0. Parents: the largest of their children's (none if any child has none): an area is done when its last neighbourhood is |
+//! | `days_to_target` | leaves: `0` when nothing remains; else `ceil(remaining / (per_member_rate × members))`; none without members. Parents: the largest of their children's (none if any child has none): an area is done when its last neighbourhood is |
 //! | `projected_completion` | `as_of + days_to_target` |
+//! | `completion_optimistic`, `completion_pessimistic` | the same with the window's mean daily pace ± one standard deviation (scaled by members / observed members in a what-if); parents: the slowest child's |
 //! | `on_track` | leaves: `projected_completion ≤ deadline` (false when there is no projection); parents: every child on track |
 //! | `per_member_rate` | `households first reached in window / (members × window days)`; when 0 or undefined, the configured fallback capacity |
 //! | `days_left` | `max(1, deadline − as_of)` |
@@ -45,6 +46,20 @@ pub struct Campaign {
     pub fallback_households_per_member_day: f64,
     /// Minimum members of a TNTN team for the per-neighbourhood norm.
     pub tntn_min_members: u32,
+    /// Households per residential group (tổ dân phố) when the neighbourhood file does not say.
+    #[serde(default = "default_households_per_group")]
+    pub households_per_residential_group: f64,
+    /// Members per residential-group pair.
+    #[serde(default = "default_members_per_group")]
+    pub members_per_group: u32,
+}
+
+fn default_households_per_group() -> f64 {
+    150.0
+}
+
+fn default_members_per_group() -> u32 {
+    2
 }
 
 impl Default for Campaign {
@@ -56,6 +71,8 @@ impl Default for Campaign {
             rate_window_days: 7,
             fallback_households_per_member_day: 8.0,
             tntn_min_members: 20,
+            households_per_residential_group: default_households_per_group(),
+            members_per_group: default_members_per_group(),
         }
     }
 }
@@ -92,6 +109,17 @@ impl Campaign {
                 self.fallback_households_per_member_day
             ));
         }
+        if !(self.households_per_residential_group >= 1.0
+            && self.households_per_residential_group.is_finite())
+        {
+            return Err(format!(
+                "`households_per_residential_group` = {}: expected a number ≥ 1",
+                self.households_per_residential_group
+            ));
+        }
+        if self.members_per_group == 0 {
+            return Err("`members_per_group` = 0: expected at least 1".into());
+        }
         Ok(())
     }
 }
@@ -109,6 +137,8 @@ pub struct Totals {
     pub teams: u64,
     /// Members of those teams.
     pub members: u64,
+    /// Members when the visits were observed (differs from `members` only in a what-if).
+    pub observed_members: u64,
     /// Visits located here.
     pub visits: u64,
     /// Visits per [`Service`], in [`Service::ALL`] order.
@@ -129,6 +159,12 @@ pub struct Totals {
     pub norm_members_short: u64,
     /// Members needed to finish by the deadline (leaves by formula, parents by sum).
     pub members_needed: u64,
+    /// Residential groups (tổ dân phố).
+    pub residential_groups: u64,
+    /// Pairs the members form (`members / members_per_group`, per neighbourhood).
+    pub pairs: u64,
+    /// Residential groups without a pair (per neighbourhood, summed).
+    pub pairs_short: u64,
 }
 
 impl Totals {
@@ -150,6 +186,7 @@ impl Totals {
         self.area_km2 += other.area_km2;
         self.teams += other.teams;
         self.members += other.members;
+        self.observed_members += other.observed_members;
         self.visits += other.visits;
         for (a, b) in self.per_service.iter_mut().zip(other.per_service) {
             *a += b;
@@ -174,6 +211,9 @@ impl Totals {
         self.neighbourhoods_below_norm += other.neighbourhoods_below_norm;
         self.norm_members_short += other.norm_members_short;
         self.members_needed += other.members_needed;
+        self.residential_groups += other.residential_groups;
+        self.pairs += other.pairs;
+        self.pairs_short += other.pairs_short;
     }
 }
 
@@ -194,8 +234,8 @@ fn sum_window(series: &[u64], (first, days): (usize, usize)) -> u64 {
 pub fn per_member_rate(t: &Totals, campaign: &Campaign, as_of_day: u32) -> (f64, bool) {
     let w = window(campaign, as_of_day);
     let new = sum_window(&t.daily_new_households, w) as f64;
-    if t.members > 0 && new > 0.0 {
-        (new / (t.members as f64 * w.1 as f64), true)
+    if t.observed_members > 0 && new > 0.0 {
+        (new / (t.observed_members as f64 * w.1 as f64), true)
     } else {
         (campaign.fallback_households_per_member_day, false)
     }
@@ -279,6 +319,10 @@ pub struct Figures {
     pub projected_completion: Option<NaiveDate>,
     /// Projected completion on or before the deadline.
     pub on_track: bool,
+    /// Completion at the mean daily pace of the window plus one standard deviation.
+    pub completion_optimistic: Option<NaiveDate>,
+    /// Completion at the mean daily pace minus one standard deviation (none when that is ≤ 0).
+    pub completion_pessimistic: Option<NaiveDate>,
     /// More members needed to finish by the deadline.
     pub members_needed: u64,
     /// Neighbourhoods without a TNTN team of the norm size.
@@ -308,12 +352,20 @@ pub fn figures(
     let visits_in_window = sum_window(&t.daily_visits, w) as f64;
     let new_households_per_day = new_in_window / w.1 as f64;
     let remaining = remaining_households(t, campaign);
+    // Projected pace: the per-member pace (observed, or the fallback) times today's members.
+    let (rate, _) = per_member_rate(t, campaign, as_of_day);
+    let pace = rate * t.members as f64;
     let days_to_target = if remaining == 0 {
         Some(0)
-    } else if new_households_per_day > 0.0 {
-        Some((remaining as f64 / new_households_per_day).ceil() as u64)
+    } else if pace > 0.0 {
+        Some((remaining as f64 / pace).ceil() as u64)
     } else {
         None
+    };
+    let scale = if t.observed_members > 0 {
+        t.members as f64 / t.observed_members as f64
+    } else {
+        1.0
     };
     let projected_completion = days_to_target.and_then(|d| as_of.checked_add_days(Days::new(d)));
     Figures {
@@ -348,10 +400,40 @@ pub fn figures(
         days_to_target,
         projected_completion,
         on_track: projected_completion.is_some_and(|d| d <= campaign.deadline()),
+        completion_optimistic: band_date(remaining, t, w, as_of, 1.0, scale),
+        completion_pessimistic: band_date(remaining, t, w, as_of, -1.0, scale),
         members_needed: t.members_needed,
         neighbourhoods_below_norm: t.neighbourhoods_below_norm,
         norm_members_short: t.norm_members_short,
     }
+}
+
+/// Completion at `mean + sign × sd` of the window's daily new households.
+fn band_date(
+    remaining: u64,
+    t: &Totals,
+    (first, days): (usize, usize),
+    as_of: NaiveDate,
+    sign: f64,
+    scale: f64,
+) -> Option<NaiveDate> {
+    if remaining == 0 {
+        return Some(as_of);
+    }
+    let daily: Vec<f64> = t
+        .daily_new_households
+        .iter()
+        .skip(first)
+        .take(days)
+        .map(|&n| n as f64)
+        .collect();
+    let n = daily.len() as f64;
+    let mean = daily.iter().sum::<f64>() / n;
+    let sd = (daily.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
+    let rate = (mean + sign * sd) * scale;
+    (rate > 0.0)
+        .then(|| (remaining as f64 / rate).ceil() as u64)
+        .and_then(|d| as_of.checked_add_days(Days::new(d)))
 }
 
 /// Replaces the projection of every parent by that of its slowest child (see the formulas).
@@ -363,13 +445,22 @@ pub fn roll_up_projection(figures: &mut [Figures], children: &[&[usize]], as_of:
         }
         let mut days = Some(0);
         let mut on_track = true;
+        let (mut optimistic, mut pessimistic) = (Some(as_of), Some(as_of));
+        let slowest = |a: Option<NaiveDate>, b: Option<NaiveDate>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
         for &c in children[i] {
             days = match (days, figures[c].days_to_target) {
                 (Some(a), Some(b)) => Some(a.max(b)),
                 _ => None,
             };
             on_track &= figures[c].on_track;
+            optimistic = slowest(optimistic, figures[c].completion_optimistic);
+            pessimistic = slowest(pessimistic, figures[c].completion_pessimistic);
         }
+        figures[i].completion_optimistic = optimistic;
+        figures[i].completion_pessimistic = pessimistic;
         figures[i].days_to_target = days;
         figures[i].projected_completion = days.and_then(|d| as_of.checked_add_days(Days::new(d)));
         figures[i].on_track = on_track;
@@ -393,6 +484,7 @@ mod tests {
         t.area_km2 = 2.0;
         t.teams = 2;
         t.members = 10;
+        t.observed_members = 10;
         for d in 0..20 {
             t.daily_visits[d] = 100;
             t.daily_new_households[d] = if d >= 13 { 70 } else { 50 };
@@ -437,15 +529,30 @@ mod tests {
         assert_eq!(leaf_members_needed(&t, &c, as_of, 55), 15);
         // No members at all: fallback 8 per member-day; 860 / (8 × 5) = 21.5 → 22.
         t.members = 0;
+        t.observed_members = 0;
         assert_eq!(per_member_rate(&t, &c, 55), (8.0, false));
         assert_eq!(leaf_members_needed(&t, &c, as_of, 55), 22);
     }
 
     #[test]
-    fn no_pace_means_no_projection() {
+    fn no_members_means_no_projection() {
         let c = campaign();
         let mut t = ward();
         t.daily_new_households = vec![0; 60];
+        // With members but no recent progress, the fallback pace applies: 860 / (8 × 10) → 11 days.
+        let f = figures(
+            "1",
+            "W",
+            Level::Ward,
+            None,
+            &t,
+            &c,
+            NaiveDate::from_ymd_opt(2025, 10, 20).unwrap(),
+            19,
+        );
+        assert_eq!(f.days_to_target, Some(11));
+        t.members = 0;
+        t.observed_members = 0;
         let f = figures(
             "1",
             "W",
@@ -488,6 +595,32 @@ mod tests {
         all[1].days_to_target = None;
         roll_up_projection(&mut all, &children, as_of);
         assert_eq!(all[0].days_to_target, None);
+    }
+
+    #[test]
+    fn projection_bands_by_hand() {
+        let c = campaign();
+        let mut t = ward();
+        // Last 7 days: 40, 100, 40, 100, 40, 100, 70 → mean 70, sd = sqrt(6 × 30² / 7) = 27.77.
+        for (d, n) in (13..20).zip([40, 100, 40, 100, 40, 100, 70]) {
+            t.daily_new_households[d] = n;
+        }
+        let as_of = NaiveDate::from_ymd_opt(2025, 10, 20).unwrap();
+        let f = figures("1", "W", Level::Ward, None, &t, &c, as_of, 19);
+        // 860 / 97.77 = 8.8 → 9 days; 860 / 42.23 = 20.4 → 21 days; central 860 / 70 → 13.
+        assert_eq!(
+            f.completion_optimistic,
+            NaiveDate::from_ymd_opt(2025, 10, 29)
+        );
+        assert_eq!(
+            f.completion_pessimistic,
+            NaiveDate::from_ymd_opt(2025, 11, 10)
+        );
+        assert_eq!(f.projected_completion, NaiveDate::from_ymd_opt(2025, 11, 2));
+        // Twice the members in a what-if: twice the pace.
+        t.members = 20;
+        let f = figures("1", "W", Level::Ward, None, &t, &c, as_of, 19);
+        assert_eq!(f.days_to_target, Some(7));
     }
 
     #[test]

@@ -170,6 +170,73 @@ pub fn parquet<T: Serialize>(rows: &[T]) -> anyhow::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The norm audit as an aligned table, with the reason under each row.
+#[must_use]
+pub fn audit_table(rows: &[crate::audit::AuditRow]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<9} {:<30} {:>6} {:>8} {:>9} {:>7} {:>6} {:>10}",
+        "code", "name", "teams", "members", "tntn <20", "groups", "pairs", "pairs short"
+    );
+    for r in rows {
+        let name: String = r.name.chars().take(30).collect();
+        let _ = writeln!(
+            out,
+            "{:<9} {:<30} {:>6} {:>8} {:>9} {:>7} {:>6} {:>10}",
+            r.code,
+            name,
+            r.teams,
+            r.members,
+            r.neighbourhoods_below_norm,
+            r.residential_groups,
+            r.pairs,
+            r.pairs_short
+        );
+        let _ = writeln!(out, "          {}", r.reason);
+    }
+    out
+}
+
+/// A plan as an aligned table with its totals first.
+#[must_use]
+pub fn plan_table(p: &crate::plan::Plan) -> String {
+    let show =
+        |d: Option<chrono::NaiveDate>| d.map_or_else(|| "never".to_owned(), |d| d.to_string());
+    let mut out = format!(
+        "Plan for {} volunteers at level {} ({} placed, {} members moved, at most {} moves)\nlatest completion: {} → {} (deadline {})\n\n",
+        p.volunteers,
+        p.level,
+        p.volunteers_placed,
+        p.members_moved,
+        p.max_moves,
+        show(p.completion_before),
+        show(p.completion_after),
+        p.deadline
+    );
+    let _ = writeln!(
+        out,
+        "{:<9} {:<30} {:>7} {:>6} {:>5} {:>5} {:>11} {:>11}",
+        "code", "name", "before", "added", "in", "out", "done before", "done after"
+    );
+    for r in &p.rows {
+        let name: String = r.name.chars().take(30).collect();
+        let _ = writeln!(
+            out,
+            "{:<9} {:<30} {:>7} {:>6} {:>5} {:>5} {:>11} {:>11}",
+            r.code,
+            name,
+            r.members_before,
+            r.members_added,
+            r.members_moved_in,
+            r.members_moved_out,
+            show(r.completion_before),
+            show(r.completion_after)
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -266,3 +266,198 @@ mod tests {
         assert!(a.max_days_after < a.max_days_before);
     }
 }
+
+/// One area in a plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanRow {
+    /// Area code.
+    pub code: String,
+    /// Display name.
+    pub name: String,
+    /// Members before the plan.
+    pub members_before: u64,
+    /// New members (pairs).
+    pub members_added: u64,
+    /// Existing members moved in.
+    pub members_moved_in: u64,
+    /// Existing members moved out.
+    pub members_moved_out: u64,
+    /// Members after the plan.
+    pub members_after: u64,
+    /// Projected completion before (none: no projection).
+    pub completion_before: Option<chrono::NaiveDate>,
+    /// Projected completion after.
+    pub completion_after: Option<chrono::NaiveDate>,
+    /// Completion after on or before the deadline.
+    pub on_track_after: bool,
+    /// Why, in English.
+    pub reason: String,
+    /// Why, in Vietnamese.
+    pub reason_vi: String,
+}
+
+/// A plan for the areas of one level.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// Level planned.
+    pub level: crate::model::Level,
+    /// Volunteers offered.
+    pub volunteers: u64,
+    /// Volunteers placed (pairs × 2; an odd one and any not needed are left over).
+    pub volunteers_placed: u64,
+    /// Moves allowed.
+    pub max_moves: u64,
+    /// Members moved.
+    pub members_moved: u64,
+    /// Latest completion across the level before the plan (none: some area has no pace).
+    pub completion_before: Option<chrono::NaiveDate>,
+    /// Latest completion after.
+    pub completion_after: Option<chrono::NaiveDate>,
+    /// The deadline.
+    pub deadline: chrono::NaiveDate,
+    /// Areas the plan changes, most members added first.
+    pub rows: Vec<PlanRow>,
+}
+
+fn date_after(as_of: chrono::NaiveDate, days: f64) -> Option<chrono::NaiveDate> {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let d = days.ceil() as u64;
+    days.is_finite()
+        .then(|| as_of.checked_add_days(chrono::Days::new(d)))
+        .flatten()
+}
+
+/// Plans `volunteers` new members (in pairs) and at most `max_moves` moves over the areas of
+/// `level`, with the engine's current figures.
+#[must_use]
+pub fn plan(
+    engine: &crate::Engine,
+    level: crate::model::Level,
+    volunteers: u64,
+    max_moves: u64,
+) -> Plan {
+    use crate::priority::{Lang, int};
+    let campaign = engine.campaign();
+    let as_of = engine.as_of();
+    let positions: Vec<usize> = (0..engine.areas().len())
+        .filter(|&i| engine.areas()[i].level == level)
+        .collect();
+    let areas: Vec<PlanArea> = positions
+        .iter()
+        .map(|&i| {
+            let t = &engine.totals()[i];
+            let f = &engine.figures()[i];
+            PlanArea {
+                #[allow(clippy::cast_precision_loss)]
+                remaining: f.remaining_households as f64,
+                rate: crate::metrics::per_member_rate(t, campaign, engine.as_of_day()).0,
+                members: t.members,
+                below_norm: t.neighbourhoods_below_norm > 0,
+                density: f.density_per_km2,
+            }
+        })
+        .collect();
+    let a = allocate(&areas, volunteers / 2, max_moves);
+    let deadline = campaign.deadline();
+    let mut rows: Vec<PlanRow> = positions
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| a.added[*k] + a.moved_in[*k] + a.moved_out[*k] > 0)
+        .map(|(k, &i)| {
+            let after = areas[k].members + a.added[k] + a.moved_in[k] - a.moved_out[k];
+            let before_date = date_after(as_of, completion_days(&areas[k], areas[k].members));
+            let after_date = date_after(as_of, completion_days(&areas[k], after));
+            let f = &engine.figures()[i];
+            let show = |d: Option<chrono::NaiveDate>, l: Lang| {
+                d.map_or_else(
+                    || {
+                        if l == Lang::En {
+                            "never".to_owned()
+                        } else {
+                            "chưa xác định".to_owned()
+                        }
+                    },
+                    |d| {
+                        if l == Lang::En {
+                            d.to_string()
+                        } else {
+                            d.format("%d/%m/%Y").to_string()
+                        }
+                    },
+                )
+            };
+            #[allow(clippy::cast_precision_loss)]
+            let change = |l: Lang| {
+                let mut parts = Vec::new();
+                if a.added[k] > 0 {
+                    parts.push(if l == Lang::En {
+                        format!("+{} new members ({} pairs)", a.added[k], a.added[k] / 2)
+                    } else {
+                        format!("+{} thành viên mới ({} cặp)", a.added[k], a.added[k] / 2)
+                    });
+                }
+                if a.moved_in[k] > 0 {
+                    parts.push(if l == Lang::En {
+                        format!("+{} moved in", a.moved_in[k])
+                    } else {
+                        format!("+{} điều chuyển đến", a.moved_in[k])
+                    });
+                }
+                if a.moved_out[k] > 0 {
+                    parts.push(if l == Lang::En {
+                        format!("−{} moved out (finishes early)", a.moved_out[k])
+                    } else {
+                        format!("−{} điều chuyển đi (xong sớm)", a.moved_out[k])
+                    });
+                }
+                let cov = int(f.coverage_ratio.unwrap_or(0.0) * 100.0, l);
+                let dens = int(f.density_per_km2, l);
+                match l {
+                    Lang::En => format!(
+                        "{}: completion {} → {}; {cov}% reached, {dens} people/km²",
+                        parts.join(", "),
+                        show(before_date, l),
+                        show(after_date, l)
+                    ),
+                    Lang::Vi => format!(
+                        "{}: hoàn thành {} → {}; đã tiếp cận {cov}%, {dens} người/km²",
+                        parts.join(", "),
+                        show(before_date, l),
+                        show(after_date, l)
+                    ),
+                }
+            };
+            PlanRow {
+                code: f.code.clone(),
+                name: f.name.clone(),
+                members_before: areas[k].members,
+                members_added: a.added[k],
+                members_moved_in: a.moved_in[k],
+                members_moved_out: a.moved_out[k],
+                members_after: after,
+                completion_before: before_date,
+                completion_after: after_date,
+                on_track_after: after_date.is_some_and(|d| d <= deadline),
+                reason: change(Lang::En),
+                reason_vi: change(Lang::Vi),
+            }
+        })
+        .collect();
+    rows.sort_by(|x, y| {
+        y.members_added
+            .cmp(&x.members_added)
+            .then(y.members_moved_in.cmp(&x.members_moved_in))
+            .then(x.code.cmp(&y.code))
+    });
+    Plan {
+        level,
+        volunteers,
+        volunteers_placed: a.added.iter().sum(),
+        max_moves,
+        members_moved: a.moved_in.iter().sum(),
+        completion_before: date_after(as_of, a.max_days_before),
+        completion_after: date_after(as_of, a.max_days_after),
+        deadline,
+        rows,
+    }
+}

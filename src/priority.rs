@@ -150,6 +150,8 @@ mod tests {
             days_to_target: None,
             projected_completion: None,
             on_track: false,
+            completion_optimistic: None,
+            completion_pessimistic: None,
             members_needed: needed,
             neighbourhoods_below_norm: 0,
             norm_members_short: 0,

@@ -16,6 +16,11 @@ const I18N = {
     former: 'Trước 2025 gồm: ', summary: (d) => `Ngày ${d.day}/${d.days} của chiến dịch · hạn ${d.deadline} · dữ liệu đến ${d.as_of}`,
     needs: 'cần', deadline: 'hạn', target: 'mục tiêu', no_data: 'không có', visits_cell: 'lượt', households_cell: 'hộ', blind: 'Điểm mù: có dân, chưa có lượt nào',
     withheld: 'ít hơn 3 hộ (ẩn)', pop_est: 'dân (ước tính)',
+    pairs_short: 'Thiếu cặp theo tổ dân phố', unit_pairs_short: 'cặp', plan_added_metric: 'Kế hoạch: thêm người', unit_plan_added_metric: 'người',
+    plan_title: 'Kế hoạch bổ sung người', plan_volunteers: 'Số tình nguyện viên mới', plan_moves: 'Điều chuyển tối đa (cặp)', plan_run: 'Lập kế hoạch',
+    plan_area: 'Khu vực', plan_added: 'Thêm', plan_done: 'Hoàn thành', plan_export: 'Tải CSV',
+    plan_summary: (p) => `Đặt ${p.placed}/${p.k} người (${p.rows} khu vực, điều chuyển ${p.moved}); hoàn thành muộn nhất ${p.before} → ${p.after} (hạn ${p.deadline})`,
+    plan_edited: (d) => `Sau khi chỉnh tay: hoàn thành muộn nhất ${d}`,
   },
   en: {
     metric: 'Metric', level: 'Level', level_ward: 'Ward/commune', level_neighbourhood: 'Neighbourhood', level_district: 'Former district',
@@ -30,15 +35,20 @@ const I18N = {
     former: 'Before 2025: ', summary: (d) => `Day ${d.day} of ${d.days} · deadline ${d.deadline} · data as of ${d.as_of}`,
     needs: 'needs', deadline: 'deadline', target: 'target', no_data: 'n/a', visits_cell: 'visits', households_cell: 'households', blind: 'Blind spot: people, no visit yet',
     withheld: 'fewer than 3 households (withheld)', pop_est: 'residents (estimated)',
+    pairs_short: 'Pairs short of the group norm', unit_pairs_short: 'pairs', plan_added_metric: 'Plan: members added', unit_plan_added_metric: 'members',
+    plan_title: 'Plan new volunteers', plan_volunteers: 'New volunteers', plan_moves: 'Moves allowed (pairs)', plan_run: 'Make the plan',
+    plan_area: 'Area', plan_added: 'Added', plan_done: 'Completion', plan_export: 'Download CSV',
+    plan_summary: (p) => `Placed ${p.placed} of ${p.k} (${p.rows} areas, ${p.moved} moved); latest completion ${p.before} → ${p.after} (deadline ${p.deadline})`,
+    plan_edited: (d) => `After your edits: latest completion ${d}`,
   },
 };
 
 // Metrics: which way is bad, for the colour ramp.
-const METRICS = ['members_needed', 'density_per_km2', 'residents_per_member', 'coverage_ratio', 'days_to_target'];
-const HIGH_IS_BAD = { members_needed: true, density_per_km2: true, residents_per_member: true, coverage_ratio: false, days_to_target: true };
+const METRICS = ['members_needed', 'density_per_km2', 'residents_per_member', 'coverage_ratio', 'days_to_target', 'pairs_short', 'plan_added_metric'];
+const HIGH_IS_BAD = { members_needed: true, density_per_km2: true, residents_per_member: true, coverage_ratio: false, days_to_target: true, pairs_short: true, plan_added_metric: true };
 const RAMP = ['#fff5eb', '#fdd0a2', '#fd8d3c', '#d94801', '#7f2704'];
 
-const state = { lang: 'vi', level: 'ward', metric: 'members_needed', areas: null, layer: null, hexLayer: null, hexData: null, summary: null, selected: null, priorities: [] };
+const state = { lang: 'vi', level: 'ward', metric: 'members_needed', areas: null, layer: null, hexLayer: null, hexData: null, summary: null, selected: null, priorities: [], plan: null, planAdded: {} };
 const t = (k) => I18N[state.lang][k] ?? k;
 const locale = () => (state.lang === 'vi' ? 'vi-VN' : 'en-US');
 const num = (x, digits = 0) => (x == null ? t('no_data') : new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(x));
@@ -55,6 +65,7 @@ const map = L.map('map', { zoomSnap: 0.25, attributionControl: true });
 map.attributionControl.setPrefix('Leaflet');
 
 function metricValue(p, m = state.metric) {
+  if (m === 'plan_added_metric') return state.plan ? (state.planAdded[p.code] || 0) : null;
   const v = p[m];
   if (v == null) return null;
   return m === 'coverage_ratio' ? v * 100 : v;
@@ -264,8 +275,73 @@ function applyLanguage() {
   sel.innerHTML = METRICS.map((m) => `<option value="${m}">${t(m)}</option>`).join('');
   sel.value = state.metric;
   renderPriorities();
+  renderPlan();
   styleAreas();
   if (state.selected) select(state.selected);
+}
+
+// Planning: POST /api/plan, show the rows on the map and in a table that can be edited by hand
+// (re-checked with POST /api/whatif) and exported as CSV.
+async function postJson(url, body) {
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const d = await r.json();
+  if (!r.ok) throw new Error(d.error || r.status);
+  return d;
+}
+
+async function runPlan(ev) {
+  ev.preventDefault();
+  const k = Number(document.getElementById('plan-k').value);
+  const m = Number(document.getElementById('plan-m').value);
+  const p = await postJson('/api/plan', { volunteers: k, max_moves: m, level: 'neighbourhood' });
+  state.plan = p;
+  state.planAdded = Object.fromEntries(p.rows.map((r) => [r.code, r.members_added + r.members_moved_in - r.members_moved_out]));
+  renderPlan();
+  if (state.level !== 'neighbourhood') { state.level = 'neighbourhood'; document.getElementById('level').value = 'neighbourhood'; await loadAreas(false); await loadPriorities(); }
+  state.metric = 'plan_added_metric';
+  document.getElementById('metric').value = state.metric;
+  styleAreas();
+}
+
+function renderPlan() {
+  const p = state.plan;
+  if (!p) return;
+  document.getElementById('plan-summary').textContent = t('plan_summary')({ placed: p.volunteers_placed, k: p.volunteers, rows: p.rows.length, moved: p.members_moved, before: date(p.completion_before), after: date(p.completion_after), deadline: date(p.deadline) });
+  const body = document.querySelector('#plan-table tbody');
+  body.innerHTML = '';
+  for (const r of p.rows) {
+    const tr = body.insertRow();
+    tr.dataset.code = r.code;
+    tr.title = state.lang === 'vi' ? r.reason_vi : r.reason;
+    tr.insertCell().textContent = r.name;
+    const input = document.createElement('input');
+    input.type = 'number'; input.step = '2'; input.min = String(-r.members_before); input.value = String(r.members_added + r.members_moved_in - r.members_moved_out);
+    input.addEventListener('click', (e) => e.stopPropagation());
+    input.addEventListener('change', () => { state.planAdded[r.code] = Number(input.value); recheckPlan(); styleAreas(); });
+    tr.insertCell().appendChild(input);
+    tr.insertCell().textContent = `${date(r.completion_before)} → ${date(r.completion_after)}`;
+    tr.addEventListener('click', () => select(r.code, true));
+  }
+  document.getElementById('plan-result').hidden = false;
+}
+
+async function recheckPlan() {
+  const changes = Object.entries(state.planAdded).filter(([, n]) => n !== 0).map(([code, members]) => ({ op: 'add_members', code, members }));
+  const d = await postJson('/api/whatif', { changes, level: 'neighbourhood' });
+  document.getElementById('plan-edited').textContent = t('plan_edited')(date(d.province.projected_completion));
+}
+
+function exportPlan() {
+  const p = state.plan;
+  const cols = ['code', 'name', 'members_before', 'members_change', 'members_after', 'members_added', 'members_moved_in', 'members_moved_out', 'completion_before', 'completion_after', 'reason'];
+  const esc = (v) => { const s = v == null ? '' : String(v); return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s; };
+  // members_change is the planned change after any edit by hand; the planner's own split follows.
+  const rows = p.rows.map((r) => ({ ...r, members_change: state.planAdded[r.code], members_after: r.members_before + state.planAdded[r.code] }));
+  const csv = [cols.join(','), ...rows.map((r) => cols.map((c) => esc(r[c])).join(','))].join('\n') + '\n';
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
+  a.download = 'phuso-plan.csv';
+  a.click();
 }
 
 async function main() {
@@ -277,6 +353,8 @@ async function main() {
   document.getElementById('hex-toggle').addEventListener('change', (e) => toggleHexes(e.target.checked));
   document.getElementById('lang').addEventListener('click', () => { state.lang = state.lang === 'vi' ? 'en' : 'vi'; applyLanguage(); });
   document.getElementById('search').addEventListener('input', (e) => search(e.target.value));
+  document.getElementById('plan-form').addEventListener('submit', (e) => runPlan(e).catch((err) => { document.getElementById('plan-summary').textContent = String(err.message || err); }));
+  document.getElementById('plan-export').addEventListener('click', exportPlan);
   document.getElementById('panel-close').addEventListener('click', () => { document.getElementById('panel').hidden = true; state.selected = null; styleAreas(); });
   applyLanguage();
   await loadAreas(true);

@@ -69,6 +69,10 @@ pub fn properties(engine: &Engine, p: &Priority) -> Map<String, Value> {
         let a = &engine.areas()[i];
         let former: Vec<&str> = a.former_units.iter().map(|u| u.name.as_str()).collect();
         props.insert("former_names".into(), json!(former));
+        let t = &engine.totals()[i];
+        props.insert("residential_groups".into(), json!(t.residential_groups));
+        props.insert("pairs".into(), json!(t.pairs));
+        props.insert("pairs_short".into(), json!(t.pairs_short));
     }
     props
 }

@@ -10,6 +10,9 @@
 //! | `GET /api/priorities?level=&limit=` | the ranked list with reasons (en, vi) |
 //! | `GET /api/hexes?res=&bbox=` | GeoJSON of H3 cells: visits, households, estimated population, blind spots |
 //! | `GET /api/export/areas.csv?level=`, `.parquet` | every figure per area |
+//! | `GET /api/audit?level=` | the staffing-norm audit with reasons |
+//! | `POST /api/plan` | `{volunteers, max_moves, level}` → where new pairs go, and moves |
+//! | `POST /api/whatif` | `{changes: [...], level}` → recomputed figures; stored data untouched |
 //! | `GET /api/openapi.json` | the OpenAPI 3.1 document of these routes |
 //!
 //! Visit records never leave the engine: every answer is an aggregate per area or H3 cell, and
@@ -23,10 +26,11 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use chrono::Days;
 use serde_json::{Value, json};
@@ -89,6 +93,9 @@ pub fn router(state: Arc<AppState>, web_dir: Option<PathBuf>) -> Router {
         .route("/api/export/areas.csv", get(export_csv))
         .route("/api/export/areas.parquet", get(export_parquet))
         .route("/api/openapi.json", get(openapi))
+        .route("/api/audit", get(audit))
+        .route("/api/plan", post(plan))
+        .route("/api/whatif", post(whatif))
         .route("/api", any(unknown_route))
         .route("/api/{*rest}", any(unknown_route))
         .with_state(state)
@@ -346,4 +353,92 @@ async fn openapi() -> Response {
         include_str!("openapi.json"),
     )
         .into_response()
+}
+
+async fn audit(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Json<Value>, ApiError> {
+    params::only(&q, &["level"])?;
+    let level = params::level(&q, Level::Ward)?;
+    Ok(Json(
+        json!({ "level": level, "items": s.engine.audit(level) }),
+    ))
+}
+
+/// Parses a JSON body into `T`, with serde's message (field, line, column) in a 400.
+fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest(format!("request body: {e}")))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanRequest {
+    volunteers: u64,
+    #[serde(default)]
+    max_moves: u64,
+    #[serde(default = "default_plan_level")]
+    level: Level,
+}
+
+fn default_plan_level() -> Level {
+    Level::Neighbourhood
+}
+
+async fn plan(
+    State(s): State<Arc<AppState>>,
+    bytes: Bytes,
+) -> Result<Json<crate::plan::Plan>, ApiError> {
+    let r: PlanRequest = body(&bytes)?;
+    if r.volunteers > 1_000_000 {
+        return Err(ApiError::BadRequest(format!(
+            "field `volunteers`: {}; expected at most 1000000",
+            r.volunteers
+        )));
+    }
+    if r.max_moves > 10_000 {
+        return Err(ApiError::BadRequest(format!(
+            "field `max_moves`: {}; expected at most 10000",
+            r.max_moves
+        )));
+    }
+    let engine = Arc::clone(&s.engine);
+    let p = tokio::task::spawn_blocking(move || {
+        crate::plan::plan(&engine, r.level, r.volunteers, r.max_moves)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(p))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WhatIfRequest {
+    changes: Vec<crate::engine::Change>,
+    #[serde(default = "default_whatif_level")]
+    level: Level,
+}
+
+fn default_whatif_level() -> Level {
+    Level::Ward
+}
+
+async fn whatif(State(s): State<Arc<AppState>>, bytes: Bytes) -> Result<Json<Value>, ApiError> {
+    let r: WhatIfRequest = body(&bytes)?;
+    if r.changes.len() > 10_000 {
+        return Err(ApiError::BadRequest(format!(
+            "field `changes`: {} changes; expected at most 10000",
+            r.changes.len()
+        )));
+    }
+    let (campaign, figures) = s.engine.whatif(&r.changes).map_err(ApiError::BadRequest)?;
+    let at: Vec<crate::Figures> = figures
+        .iter()
+        .filter(|f| f.level == r.level)
+        .cloned()
+        .collect();
+    let province = figures.iter().find(|f| f.level == Level::Province).cloned();
+    Ok(Json(json!({
+        "campaign": { "deadline": campaign.deadline(), "target_coverage": campaign.target_coverage },
+        "province": province,
+        "level": r.level,
+        "items": crate::priority::rank(&at, &campaign),
+    })))
 }

@@ -5,6 +5,7 @@ mod bad_input;
 mod cli;
 mod generated;
 mod join_oracle;
+mod planning;
 mod tiny;
 
 use std::path::PathBuf;

@@ -127,10 +127,11 @@ fn hand_computed_progress_and_projection() {
     );
 
     let n3 = fig(&e, "90002-01");
-    // No visits: no projection; fallback 1 household per member-day → ceil(35 / 8) = 5 ≤ 20 members.
+    // No visits: the fallback pace, 1 household per member-day × 20 members → ceil(35 / 20) = 2
+    // days; members needed ceil(35 / (1 × 8)) = 5 ≤ 20 → 0.
     assert_eq!(
         (n3.visits, n3.days_to_target, n3.on_track, n3.members_needed),
-        (0, None, false, 0)
+        (0, Some(2), true, 0)
     );
 
     // Roll-ups: sums of the children.
