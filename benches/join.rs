@@ -81,5 +81,34 @@ fn join(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, join);
+/// The planner at national scale: 3,321 wards × 10 neighbourhoods, up to 10,000 volunteers.
+fn plan(c: &mut Criterion) {
+    use phuso::plan::{PlanArea, allocate};
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let areas: Vec<PlanArea> = (0..33_210)
+        .map(|_| PlanArea {
+            remaining: f64::from(rng.random_range(0..2_000_u32)),
+            rate: rng.random_range(1.0..12.0),
+            members: rng.random_range(0..12),
+            below_norm: rng.random_bool(0.9),
+            density: rng.random_range(50.0..20_000.0),
+        })
+        .collect();
+    let mut g = c.benchmark_group("plan_national_33210_areas");
+    g.sample_size(10);
+    for volunteers in [200_u64, 10_000] {
+        let a = allocate(&areas, volunteers / 2, 0);
+        assert_eq!(a.added.iter().sum::<u64>(), volunteers);
+        assert!(a.max_days_after <= a.max_days_before);
+        g.bench_function(format!("k{volunteers}"), |b| {
+            b.iter(|| allocate(black_box(&areas), volunteers / 2, 0))
+        });
+    }
+    g.bench_function("k10000_moves100", |b| {
+        b.iter(|| allocate(black_box(&areas), 5_000, 100))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, join, plan);
 criterion_main!(benches);

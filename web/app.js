@@ -73,20 +73,28 @@ function metricValue(p, m = state.metric) {
 
 // Class breaks: distinct quintiles of the values, so ties (many zeros) do not make empty classes.
 function breaks(values) {
-  const v = values.filter((x) => x != null && Number.isFinite(x)).sort((a, b) => a - b);
+  // For the plan, classes cover the areas that receive people; 0 and moves out get own colours.
+  const keep = state.metric === 'plan_added_metric' ? (x) => x > 0 : () => true;
+  const v = values.filter((x) => x != null && Number.isFinite(x) && keep(x)).sort((a, b) => a - b);
   if (!v.length) return { min: 0, max: 0, cuts: [] };
   const cuts = [...new Set([0.2, 0.4, 0.6, 0.8].map((q) => v[Math.min(v.length - 1, Math.floor(q * v.length))]))].filter((c) => c > v[0]);
   return { min: v[0], max: v[v.length - 1], cuts };
 }
 
 function rampFor(k) {
-  const picks = k === 1 ? [2] : Array.from({ length: k }, (_, i) => Math.round((i * 4) / (k - 1)));
+  // The plan keeps the lightest shade for "no change".
+  const lo = state.metric === 'plan_added_metric' ? 1 : 0;
+  const picks = k === 1 ? [2] : Array.from({ length: k }, (_, i) => lo + Math.round((i * (4 - lo)) / (k - 1)));
   const colours = picks.map((i) => RAMP[i]);
   return HIGH_IS_BAD[state.metric] ? colours : colours.reverse();
 }
 
+const PLAN_ZERO = '#f4f6f8';
+const PLAN_OUT = '#9ecae1';
+
 function colour(value, br) {
   if (value == null) return '#bbbbbb';
+  if (state.metric === 'plan_added_metric' && value <= 0) return value < 0 ? PLAN_OUT : PLAN_ZERO;
   const ramp = rampFor(br.cuts.length + 1);
   let i = br.cuts.findIndex((c) => value < c);
   if (i < 0) i = br.cuts.length;
@@ -103,6 +111,7 @@ function drawLegend(br) {
     const edges = [br.min, ...br.cuts, br.max];
     const ramp = rampFor(br.cuts.length + 1);
     const rows = ramp.map((c, i) => `<div><i style="background:${c}"></i>${num(edges[i], 1)}${i === ramp.length - 1 ? ' – ' : ' – <'}${num(edges[i + 1], 1)}</div>`);
+    if (state.metric === 'plan_added_metric') rows.unshift(`<div><i style="background:${PLAN_OUT}"></i>&lt; 0</div><div><i style="background:${PLAN_ZERO}"></i>0</div>`);
     div.innerHTML = `<strong>${t(state.metric)}</strong> (${unit})<br>${rows.join('')}<div><i style="background:#bbbbbb"></i>${t('no_data')}</div>`;
     return div;
   };

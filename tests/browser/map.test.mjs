@@ -107,3 +107,32 @@ test('neighbourhood level and a phone-sized screen', async () => {
   await page.screenshot({ path: path.join(shots, 'browser-phone.png') });
   await page.close();
 });
+
+test('planning panel: run a plan, see it on the map, edit by hand, export CSV', async () => {
+  const { page } = await open({ width: 1400, height: 900 });
+  await page.fill('#plan-k', '200');
+  await page.fill('#plan-m', '2');
+  await page.click('#plan-run');
+  await page.waitForSelector('#plan-table tbody tr');
+  const rows = await page.locator('#plan-table tbody tr').count();
+  assert.ok(rows > 10, `plan rows: ${rows}`);
+  const summary = await page.locator('#plan-summary').textContent();
+  assert.match(summary, /^Đặt 200\/200 người/, summary);
+  // The map switched to neighbourhoods coloured by the plan.
+  await page.waitForFunction(() => document.querySelectorAll('path.area').length === 586);
+  assert.equal(await page.locator('#metric').inputValue(), 'plan_added_metric');
+  // Edit the first row by hand: the what-if gives a new latest completion.
+  const first = page.locator('#plan-table tbody tr input').first();
+  await first.fill('20');
+  await first.dispatchEvent('change');
+  await page.waitForFunction(() => /Sau khi chỉnh tay: hoàn thành muộn nhất/.test(document.getElementById('plan-edited').textContent));
+  const download = page.waitForEvent('download');
+  await page.click('#plan-export');
+  const file = await (await download).createReadStream();
+  let csv = '';
+  for await (const chunk of file) csv += chunk;
+  assert.ok(csv.startsWith('code,name,members_before,members_change,members_after'), csv.slice(0, 120));
+  assert.equal(csv.trim().split('\n').length, rows + 1);
+  await page.screenshot({ path: path.join(shots, 'browser-plan.png') });
+  await page.close();
+});
