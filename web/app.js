@@ -11,7 +11,7 @@ const I18N = {
     members_needed: 'Cần thêm thành viên', days_to_target: 'Số ngày để đạt mục tiêu',
     unit_density_per_km2: 'người/km²', unit_residents_per_member: 'dân', unit_coverage_ratio: '%', unit_members_needed: 'người', unit_days_to_target: 'ngày',
     population: 'Dân số', households: 'Số hộ', area_km2: 'Diện tích (km²)', teams: 'Số tổ', members: 'Thành viên', visits: 'Lượt hỗ trợ',
-    households_reached: 'Hộ đã tiếp cận', projected_completion: 'Dự kiến hoàn thành', on_track: 'Kịp hạn', norm_members_short: 'Thiếu theo định mức TNTN',
+    households_reached: 'Hộ đã tiếp cận', projected_completion: 'Dự kiến hoàn thành', band: 'Khoảng lạc quan – bi quan', on_track: 'Kịp hạn', norm_members_short: 'Thiếu theo định mức TNTN',
     yes: 'có', no: 'không', never: 'chưa xác định', ward: 'Phường/xã', neighbourhood: 'Khu phố/ấp', district: 'Huyện/thành cũ', province: 'Tỉnh',
     former: 'Trước 2025 gồm: ', summary: (d) => `Ngày ${d.day}/${d.days} của chiến dịch · hạn ${d.deadline} · dữ liệu đến ${d.as_of}`,
     needs: 'cần', deadline: 'hạn', target: 'mục tiêu', no_data: 'không có', visits_cell: 'lượt', households_cell: 'hộ', blind: 'Điểm mù: có dân, chưa có lượt nào',
@@ -30,7 +30,7 @@ const I18N = {
     members_needed: 'More members needed', days_to_target: 'Days to target',
     unit_density_per_km2: 'people/km²', unit_residents_per_member: 'residents', unit_coverage_ratio: '%', unit_members_needed: 'members', unit_days_to_target: 'days',
     population: 'Population', households: 'Households', area_km2: 'Area (km²)', teams: 'Teams', members: 'Members', visits: 'Visits',
-    households_reached: 'Households reached', projected_completion: 'Projected completion', on_track: 'On track', norm_members_short: 'Short of the TNTN norm',
+    households_reached: 'Households reached', projected_completion: 'Projected completion', band: 'Optimistic – pessimistic', on_track: 'On track', norm_members_short: 'Short of the TNTN norm',
     yes: 'yes', no: 'no', never: 'unknown', ward: 'Ward/commune', neighbourhood: 'Neighbourhood', district: 'Former district', province: 'Province',
     former: 'Before 2025: ', summary: (d) => `Day ${d.day} of ${d.days} · deadline ${d.deadline} · data as of ${d.as_of}`,
     needs: 'needs', deadline: 'deadline', target: 'target', no_data: 'n/a', visits_cell: 'visits', households_cell: 'households', blind: 'Blind spot: people, no visit yet',
@@ -205,7 +205,7 @@ async function select(code, focus) {
     ['density_per_km2', num(a.density_per_km2)], ['teams', num(a.teams)], ['members', num(a.members)],
     ['residents_per_member', num(a.residents_per_member)], ['visits', num(a.visits)], ['households_reached', num(a.households_reached)],
     ['coverage_ratio', a.coverage_ratio == null ? t('no_data') : num(a.coverage_ratio * 100, 1) + '%'],
-    ['days_to_target', a.days_to_target == null ? t('never') : num(a.days_to_target)], ['projected_completion', date(a.projected_completion)],
+    ['days_to_target', a.days_to_target == null ? t('never') : num(a.days_to_target)], ['projected_completion', date(a.projected_completion)], ['band', `${date(a.completion_optimistic)} – ${date(a.completion_pessimistic)}`],
     ['on_track', a.on_track ? t('yes') : t('no')], ['members_needed', num(a.members_needed)], ['norm_members_short', num(a.norm_members_short)],
   ];
   const table = document.getElementById('panel-figures');
