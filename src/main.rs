@@ -182,8 +182,13 @@ fn main() -> ExitCode {
     }
 }
 
-fn load(data: &Path, norms: Option<PathBuf>) -> anyhow::Result<Engine> {
+fn load(
+    data: &Path,
+    norms: Option<PathBuf>,
+    population: PopulationSource,
+) -> anyhow::Result<Engine> {
     let mut config = EngineConfig::for_dir(data);
+    config.population = population;
     if let Some(n) = norms {
         config.paths.norms = n;
     }
@@ -212,9 +217,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             population,
         } => {
             let started = Instant::now();
-            let mut config = EngineConfig::for_dir(&data);
-            config.population = population;
-            let engine = Engine::load(&config)?;
+            let engine = load(&data, None, population)?;
             let mut rows = engine.priorities(level);
             if limit > 0 {
                 rows.truncate(limit);
@@ -268,7 +271,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             out,
         } => {
-            let engine = load(&data, norms)?;
+            let engine = load(&data, norms, PopulationSource::default())?;
             let mut rows = engine.audit(level);
             if limit > 0 {
                 rows.truncate(limit);
@@ -290,7 +293,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             out,
         } => {
-            let engine = load(&data, norms)?;
+            let engine = load(&data, norms, PopulationSource::default())?;
             let started = Instant::now();
             let p = phuso::plan::plan(&engine, level, volunteers, allow_moves);
             tracing::info!(
@@ -313,9 +316,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             population,
         } => {
             let started = Instant::now();
-            let mut config = EngineConfig::for_dir(&data);
-            config.population = population;
-            let engine = std::sync::Arc::new(Engine::load(&config)?);
+            let engine = std::sync::Arc::new(load(&data, None, population)?);
             let state = std::sync::Arc::new(phuso::api::AppState::new(engine, basemap));
             let loaded = started.elapsed().as_secs_f64();
             let runtime =

@@ -539,30 +539,23 @@ mod tests {
         let c = campaign();
         let mut t = ward();
         t.daily_new_households = vec![0; 60];
+        let at = |t: &Totals| {
+            figures(
+                "1",
+                "W",
+                Level::Ward,
+                None,
+                t,
+                &c,
+                NaiveDate::from_ymd_opt(2025, 10, 20).unwrap(),
+                19,
+            )
+        };
         // With members but no recent progress, the fallback pace applies: 860 / (8 × 10) → 11 days.
-        let f = figures(
-            "1",
-            "W",
-            Level::Ward,
-            None,
-            &t,
-            &c,
-            NaiveDate::from_ymd_opt(2025, 10, 20).unwrap(),
-            19,
-        );
-        assert_eq!(f.days_to_target, Some(11));
+        assert_eq!(at(&t).days_to_target, Some(11));
         t.members = 0;
         t.observed_members = 0;
-        let f = figures(
-            "1",
-            "W",
-            Level::Ward,
-            None,
-            &t,
-            &c,
-            NaiveDate::from_ymd_opt(2025, 10, 20).unwrap(),
-            19,
-        );
+        let f = at(&t);
         assert_eq!(f.days_to_target, None);
         assert!(!f.on_track);
     }
