@@ -1,10 +1,14 @@
-//! Filter phase of the point-in-area join: an R-tree (rstar) over the envelopes of every polygon
-//! part of every area. Built once; queries take `&self` and are safe to share across threads.
+//! Filter phase of the point-in-area join: a lon/lat raster ([`crate::raster`]) that answers most
+//! points outright, and an R-tree (rstar) over the envelopes of every polygon part of every area
+//! for the rest. Built once; queries take `&self` and are safe to share across threads.
 
 use geo::{BoundingRect, MultiPolygon};
 use rstar::RTree;
 
 use crate::prepared::PreparedPolygon;
+use crate::raster::{Raster, RasterConfig};
+use geo::Coord;
+use geo::coordinate_position::CoordPos;
 use rstar::primitives::{GeomWithData, Rectangle};
 
 /// One polygon part's envelope, tagged with its area's position.
@@ -17,15 +21,31 @@ pub struct AreaIndex {
     /// `parts[a][p]`: part `p` of area `a`, with its edges binned for the refine phase.
     parts: Vec<Vec<PreparedPolygon>>,
     tree: RTree<Entry>,
+    /// The fast path: cells wholly inside one area answer without a polygon test.
+    raster: Option<Raster>,
 }
 
 impl AreaIndex {
-    /// Indexes the areas, bulk-loading the R-tree in O(n log n) over all polygon parts.
+    /// Indexes the areas: the R-tree (bulk-loaded in O(n log n) over all polygon parts) and the
+    /// raster sized by [`RasterConfig::fit`].
     ///
     /// # Panics
-    /// When there are more than `u32::MAX` areas or parts.
+    /// When there are `2^31` areas or more.
     #[must_use]
     pub fn new(areas: Vec<MultiPolygon<f64>>) -> Self {
+        Self::with_raster(areas, Some(None))
+    }
+
+    /// Indexes the areas with a chosen raster: `None` for none (R-tree and exact tests only),
+    /// `Some(None)` for the fitted one, `Some(Some(config))` for a given resolution.
+    ///
+    /// # Panics
+    /// When there are `2^31` areas or more.
+    #[must_use]
+    pub fn with_raster(
+        areas: Vec<MultiPolygon<f64>>,
+        raster: Option<Option<RasterConfig>>,
+    ) -> Self {
         let mut entries = Vec::new();
         for (a, mp) in areas.iter().enumerate() {
             for (p, poly) in mp.0.iter().enumerate() {
@@ -46,10 +66,12 @@ impl AreaIndex {
             .iter()
             .map(|mp| mp.0.iter().map(PreparedPolygon::new).collect())
             .collect();
+        let raster = raster.map(|config| Raster::new(&areas, config));
         Self {
             areas,
             parts,
             tree: RTree::bulk_load(entries),
+            raster,
         }
     }
 
@@ -75,6 +97,20 @@ impl AreaIndex {
     #[must_use]
     pub fn geometries(&self) -> &[MultiPolygon<f64>] {
         &self.areas
+    }
+
+    /// The raster, when built.
+    #[must_use]
+    pub fn raster(&self) -> Option<&Raster> {
+        self.raster.as_ref()
+    }
+
+    /// True when the closed area at `position` holds `c` (any of its parts).
+    #[must_use]
+    pub fn holds(&self, position: u32, c: Coord<f64>) -> bool {
+        self.parts[position as usize]
+            .iter()
+            .any(|p| p.position(c) != CoordPos::Outside)
     }
 
     /// Calls `f(area, part)` for every polygon part whose envelope contains (lon, lat),

@@ -15,6 +15,7 @@ use geo::coordinate_position::{CoordPos, CoordinatePosition};
 use rayon::prelude::*;
 
 use crate::index::AreaIndex;
+use crate::raster::{HOLDS, Hit};
 
 /// The assignment of a point that is in no area.
 pub const OUTSIDE: u32 = u32::MAX;
@@ -22,9 +23,29 @@ pub const OUTSIDE: u32 = u32::MAX;
 /// Points per rayon task: large enough to amortise scheduling, small enough to balance 2+ cores.
 const CHUNK: usize = 16 * 1024;
 
-/// Assigns one point: the first area (in input order) whose closed polygon holds it.
+/// Assigns one point: the first area (in input order) whose closed polygon holds it. The raster
+/// answers most points; the rest are tested exactly against the raster's candidates.
 #[must_use]
+#[inline]
 pub fn locate(index: &AreaIndex, lon: f64, lat: f64) -> u32 {
+    let Some(raster) = index.raster() else {
+        return locate_filtered(index, lon, lat);
+    };
+    match raster.lookup(lon, lat) {
+        Hit::Area(a) => a,
+        Hit::Outside => OUTSIDE,
+        Hit::Candidates(list) => {
+            let coord = Coord { x: lon, y: lat };
+            list.iter()
+                .find(|&&e| e & HOLDS != 0 || index.holds(e, coord))
+                .map_or(OUTSIDE, |e| e & !HOLDS)
+        }
+    }
+}
+
+/// [`locate`] without the raster: R-tree candidates, each tested exactly.
+#[must_use]
+pub fn locate_filtered(index: &AreaIndex, lon: f64, lat: f64) -> u32 {
     let coord = Coord { x: lon, y: lat };
     let mut best = OUTSIDE;
     index.for_each_candidate(lon, lat, |area, polygon| {
@@ -66,6 +87,67 @@ pub fn brute_force(areas: &[geo::MultiPolygon<f64>], lon: &[f64], lat: &[f64]) -
                 .map_or(OUTSIDE, |p| u32::try_from(p).expect("area count fits u32"))
         })
         .collect()
+}
+
+/// Points per area of a whole point set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counts {
+    /// `per_area[a]`: points in area `a`.
+    pub per_area: Vec<u64>,
+    /// Valid points in no area.
+    pub outside: u64,
+    /// Points with a coordinate that is not a number or out of range (lon −180..=180,
+    /// lat −90..=90); never located.
+    pub invalid: u64,
+}
+
+impl Counts {
+    fn zero(areas: usize) -> Self {
+        Self {
+            per_area: vec![0; areas],
+            outside: 0,
+            invalid: 0,
+        }
+    }
+
+    fn add(mut self, other: &Self) -> Self {
+        for (a, b) in self.per_area.iter_mut().zip(&other.per_area) {
+            *a += b;
+        }
+        self.outside += other.outside;
+        self.invalid += other.invalid;
+        self
+    }
+}
+
+/// Counts the points per area in parallel, each task with its own counters merged at the end:
+/// nothing is stored per point. Same answers as [`count`] over [`assign`].
+///
+/// # Panics
+/// When the columns differ in length.
+#[must_use]
+pub fn count_points(index: &AreaIndex, lon: &[f64], lat: &[f64]) -> Counts {
+    assert_eq!(lon.len(), lat.len(), "lon and lat columns differ in length");
+    let n = index.len();
+    lon.par_chunks(CHUNK)
+        .zip(lat.par_chunks(CHUNK))
+        .fold(
+            || Counts::zero(n),
+            |mut acc, (xs, ys)| {
+                for (&x, &y) in xs.iter().zip(ys) {
+                    if !((-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y)) {
+                        acc.invalid += 1;
+                        continue;
+                    }
+                    match locate(index, x, y) {
+                        OUTSIDE => acc.outside += 1,
+                        a => acc.per_area[a as usize] += 1,
+                    }
+                }
+                acc
+            },
+        )
+        .reduce(|| Counts::zero(n), |a, b| a.add(&b))
 }
 
 /// Points per area: `counts[a]` for area `a`, and the number of [`OUTSIDE`] points.
@@ -114,5 +196,20 @@ mod tests {
         assert_eq!(assign(&index, &lon, &lat), want);
         assert_eq!(brute_force(&areas, &lon, &lat), want);
         assert_eq!(count(&want, 2), (vec![3, 3], 2));
+        let mut lon = lon.to_vec();
+        let mut lat = lat.to_vec();
+        lon.extend([f64::NAN, 181.0, 0.5]);
+        lat.extend([0.5, 0.5, -91.0]);
+        assert_eq!(
+            count_points(&index, &lon, &lat),
+            Counts {
+                per_area: vec![3, 3],
+                outside: 2,
+                invalid: 3
+            }
+        );
+        let plain = AreaIndex::with_raster(areas, None);
+        assert!(plain.raster().is_none());
+        assert_eq!(assign(&plain, &lon[..8], &lat[..8]), want);
     }
 }

@@ -7,7 +7,8 @@
 //! The catalogue, in dependency order:
 //! - [`model`]: domain types (area codes, levels, services, teams).
 //! - [`ingest`]: boundaries (GeoJSON), census, teams and visits (CSV / Parquet via polars), validated.
-//! - [`index`]: the filter phase: an R-tree over area envelopes.
+//! - [`raster`]: lon/lat cells wholly inside one area, so most points need no polygon test.
+//! - [`index`]: the filter phase: the raster, and an R-tree over area envelopes.
 //! - [`prepared`]: polygons with latitude-binned edges for the exact point test.
 //! - [`join`]: the refine phase (exact point-in-polygon, border rule) and the brute-force oracle.
 //! - [`hex`]: H3 aggregation with h3o: visits, households, population and blind spots per cell.
@@ -38,6 +39,7 @@ pub mod output;
 pub mod plan;
 pub mod prepared;
 pub mod priority;
+pub mod raster;
 
 pub use engine::{DataPaths, Engine, EngineConfig, EngineError, PopulationSource};
 pub use error::IngestError;

@@ -12,7 +12,7 @@ use phuso::engine::{Engine, EngineConfig, EngineError, PopulationSource, read_no
 use phuso::generate::{GenerateConfig, GenerateError, generate};
 use phuso::ingest::boundaries::{BoundaryFields, read_boundaries};
 use phuso::ingest::table::Table;
-use phuso::join::{OUTSIDE, assign, count};
+use phuso::join::{OUTSIDE, assign, count_points};
 use phuso::output::{self, Format};
 use phuso::{AreaIndex, IngestError, Level};
 
@@ -382,70 +382,64 @@ fn join_command(
     let codes: Vec<String> = features.iter().map(|f| f.code.0.clone()).collect();
     let index = AreaIndex::new(features.into_iter().map(|f| f.geometry).collect());
     let t_areas = t0.elapsed();
-    let table = Table::read(points, "one row per point")?;
+    let table = Table::read_columns(points, "one row per point", &[lon, lat])?;
     let mut issues = Vec::new();
     let xs = table.f64s(lon, "longitude in degrees (WGS84)", &mut issues)?;
     let ys = table.f64s(lat, "latitude in degrees (WGS84)", &mut issues)?;
-    let valid: Vec<bool> = xs
-        .iter()
-        .zip(&ys)
-        .map(|(x, y)| (-180.0..=180.0).contains(x) && (-90.0..=90.0).contains(y))
-        .collect();
-    let invalid = valid.iter().filter(|v| !**v).count();
-    for (row, _) in valid.iter().enumerate().filter(|(_, v)| !**v).take(10) {
-        eprintln!(
-            "warning: {}: row {}: columns `{lon}`,`{lat}`: values {}, {}; expected finite lon in -180..=180 and lat in -90..=90 (counted as _invalid)",
-            points.display(),
-            row + 1,
-            xs[row],
-            ys[row]
-        );
-    }
+    drop(table);
     let t_read = t0.elapsed();
-    let mut assigned = assign(&index, &xs, &ys);
-    for (a, v) in assigned.iter_mut().zip(&valid) {
-        if !v {
-            *a = OUTSIDE;
+    let counts = count_points(&index, &xs, &ys);
+    let t_join = t0.elapsed();
+    let valid = |x: f64, y: f64| (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y);
+    if counts.invalid > 0 {
+        for (row, (x, y)) in xs
+            .iter()
+            .zip(&ys)
+            .enumerate()
+            .filter(|(_, (x, y))| !valid(**x, **y))
+            .take(10)
+        {
+            eprintln!(
+                "warning: {}: row {}: columns `{lon}`,`{lat}`: values {x}, {y}; expected finite lon in -180..=180 and lat in -90..=90 (counted as _invalid)",
+                points.display(),
+                row + 1,
+            );
         }
     }
-    let (counts, outside) = count(&assigned, codes.len());
-    let t_join = t0.elapsed();
     let mut text = String::from("code,count\n");
-    for (c, n) in codes.iter().zip(&counts) {
+    for (c, n) in codes.iter().zip(&counts.per_area) {
         text.push_str(&format!("{c},{n}\n"));
     }
     text.push_str(&format!(
-        "_outside,{}\n_invalid,{invalid}\n",
-        outside - invalid as u64
+        "_outside,{}\n_invalid,{}\n",
+        counts.outside, counts.invalid
     ));
     std::fs::write(counts_out, text)
         .with_context(|| format!("{}: cannot write", counts_out.display()))?;
     if let Some(path) = assignments_out {
+        let assigned = assign(&index, &xs, &ys);
         let mut w = std::io::BufWriter::new(
             File::create(path).with_context(|| format!("{}: cannot write", path.display()))?,
         );
         writeln!(w, "row,code")?;
-        for (i, &a) in assigned.iter().enumerate() {
-            writeln!(
-                w,
-                "{},{}",
-                i + 1,
-                if a == OUTSIDE {
-                    ""
-                } else {
-                    codes[a as usize].as_str()
-                }
-            )?;
+        for (i, (&a, (&x, &y))) in assigned.iter().zip(xs.iter().zip(&ys)).enumerate() {
+            let code = if a == OUTSIDE || !valid(x, y) {
+                ""
+            } else {
+                codes[a as usize].as_str()
+            };
+            writeln!(w, "{},{code}", i + 1)?;
         }
         w.flush()?;
     }
     let n = xs.len();
     let rate = n as f64 / (t_join - t_read).as_secs_f64().max(1e-9);
     eprintln!(
-        "joined {n} points to {} areas: {} inside, {} outside, {invalid} invalid; areas {:.2}s, points {:.2}s, join {:.2}s ({:.1}M points/s), total {:.2}s",
+        "joined {n} points to {} areas: {} inside, {} outside, {} invalid; areas {:.2}s, points {:.2}s, join {:.2}s ({:.1}M points/s), total {:.2}s",
         codes.len(),
-        counts.iter().sum::<u64>(),
-        outside - invalid as u64,
+        counts.per_area.iter().sum::<u64>(),
+        counts.outside,
+        counts.invalid,
         t_areas.as_secs_f64(),
         (t_read - t_areas).as_secs_f64(),
         (t_join - t_read).as_secs_f64(),

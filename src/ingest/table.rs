@@ -87,6 +87,20 @@ impl Table {
     /// [`IngestError::Io`] for a missing file, [`IngestError::Format`] for an unreadable one,
     /// [`IngestError::Empty`] for a table with no rows.
     pub fn read(path: &Path, expected: &str) -> Result<Self, IngestError> {
+        Self::read_columns(path, expected, &[])
+    }
+
+    /// Reads a table, only the `columns` named (all when empty) when the file is Parquet and
+    /// has them all; otherwise the whole table, so a missing column is reported with the
+    /// columns that are there.
+    ///
+    /// # Errors
+    /// As [`Table::read`].
+    pub fn read_columns(
+        path: &Path,
+        expected: &str,
+        columns: &[&str],
+    ) -> Result<Self, IngestError> {
         let format = TableFormat::of(path)?;
         let meta = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?;
         if meta.len() == 0 {
@@ -103,7 +117,14 @@ impl Table {
                 .and_then(SerReader::finish),
             TableFormat::Parquet => {
                 let file = File::open(path).map_err(|e| IngestError::io(path, e))?;
-                ParquetReader::new(file).finish()
+                let mut reader = ParquetReader::new(file);
+                let schema = reader.schema().map_err(|e| polars_err(path, &e))?;
+                let wanted = !columns.is_empty() && columns.iter().all(|c| schema.contains(c));
+                if wanted {
+                    reader = reader
+                        .with_columns(Some(columns.iter().map(|c| (*c).to_owned()).collect()));
+                }
+                reader.finish()
             }
         }
         .map_err(|e| polars_err(path, &e))?;

@@ -186,3 +186,128 @@ fn national_file_loads_with_only_zero_area_slivers_left_out() {
     .unwrap();
     assert_eq!(features.len(), 3_321);
 }
+
+/// Points where a raster is most likely to go wrong: every vertex, edge midpoints, points a
+/// hair (1e-10°, well inside the raster's 1e-9° margin) and a little (1e-7°) off the boundary.
+fn hard_points(areas: &[MultiPolygon<f64>], every: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut lon, mut lat) = (Vec::new(), Vec::new());
+    for mp in areas {
+        for poly in &mp.0 {
+            for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                for (k, l) in ring.lines().enumerate().filter(|(k, _)| k % every == 0) {
+                    let mid = (l.start + l.end) / 2.0;
+                    let d = if k % 2 == 0 { 1e-10 } else { 1e-7 };
+                    for (x, y) in [
+                        (l.start.x, l.start.y),
+                        (mid.x, mid.y),
+                        (
+                            mid.x + rng.random_range(-d..d),
+                            mid.y + rng.random_range(-d..d),
+                        ),
+                    ] {
+                        lon.push(x);
+                        lat.push(y);
+                    }
+                }
+            }
+        }
+    }
+    (lon, lat)
+}
+
+#[test]
+fn raster_join_equals_the_oracle_on_boundaries_at_every_resolution() {
+    use phuso::raster::RasterConfig;
+    let areas: Vec<MultiPolygon<f64>> = read_boundaries(
+        &bundled().join("wards_2025.geojson"),
+        &BoundaryFields::default(),
+    )
+    .unwrap()
+    .into_iter()
+    .map(|f| f.geometry)
+    .collect();
+    let (mut lon, mut lat) = hard_points(&areas, 7, 1);
+    let (rl, ra) = random_points(&areas, 20_000, 2);
+    lon.extend(rl);
+    lat.extend(ra);
+    // Points exactly on cell lines and corners of the fitted raster.
+    let fitted = AreaIndex::new(areas.clone());
+    let (x0, y0) = fitted.raster().unwrap().origin();
+    let h = fitted.raster().unwrap().fine_cell_deg();
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    for k in 0..lon.len() / 4 {
+        let (x, y) = (lon[k], lat[k]);
+        let (i, j) = (((x - x0) / h).round(), ((y - y0) / h).round());
+        lon.push(x0 + i * h);
+        lat.push(if rng.random_bool(0.5) { y0 + j * h } else { y });
+    }
+    let plain = AreaIndex::with_raster(areas.clone(), None);
+    let want = assign(&plain, &lon, &lat);
+    let sample: Vec<usize> = (0..lon.len()).step_by(25).collect();
+    let (sl, sa): (Vec<f64>, Vec<f64>) = sample.iter().map(|&i| (lon[i], lat[i])).unzip();
+    assert_eq!(
+        sample.iter().map(|&i| want[i]).collect::<Vec<_>>(),
+        brute_force(&areas, &sl, &sa),
+        "R-tree path differs from brute force"
+    );
+    let on_boundary = want.iter().filter(|a| **a != OUTSIDE).count();
+    assert!(
+        on_boundary > lon.len() / 2,
+        "{on_boundary} of {}",
+        lon.len()
+    );
+    for config in [
+        None,
+        Some(RasterConfig {
+            coarse_deg: 0.01,
+            shift: 2,
+        }),
+        Some(RasterConfig {
+            coarse_deg: 0.002,
+            shift: 5,
+        }),
+        Some(RasterConfig {
+            coarse_deg: 0.5,
+            shift: 0,
+        }),
+    ] {
+        let index = AreaIndex::with_raster(areas.clone(), Some(config));
+        assert!(index.raster().is_some());
+        let got = assign(&index, &lon, &lat);
+        let wrong = (0..lon.len()).filter(|&i| got[i] != want[i]).count();
+        assert_eq!(
+            wrong,
+            0,
+            "{config:?}: {wrong} of {} points differ",
+            lon.len()
+        );
+    }
+}
+
+#[test]
+fn raster_resolves_most_points_without_a_polygon_test() {
+    use phuso::raster::Hit;
+    let areas: Vec<MultiPolygon<f64>> = read_boundaries(
+        &bundled().join("wards_2025.geojson"),
+        &BoundaryFields::default(),
+    )
+    .unwrap()
+    .into_iter()
+    .map(|f| f.geometry)
+    .collect();
+    let index = AreaIndex::new(areas.clone());
+    let raster = index.raster().unwrap();
+    let (lon, lat) = random_points(&areas, 50_000, 3);
+    let tested = lon
+        .iter()
+        .zip(&lat)
+        .filter(|(x, y)| matches!(raster.lookup(**x, **y), Hit::Candidates(_)))
+        .count();
+    // Fine cells are ≈7 m: only points within a few metres of a border need the exact test.
+    assert!(
+        tested * 100 < lon.len(),
+        "{tested} of {} points tested exactly",
+        lon.len()
+    );
+}
