@@ -1,5 +1,6 @@
-//! Criterion benchmarks: the indexed join against brute force on the real 36 wards, and H3
-//! assignment by resolution. Each asserts its answer inside the timing loop's setup.
+//! Criterion benchmarks: the join with and without the raster against brute force on the real
+//! 36 wards, the join kernel on clustered points, the index build, H3 assignment (fast path
+//! and h3o alone) by resolution, and the planner. Each asserts its answer before timing.
 //!
 //! Run: `cargo bench --bench join`. Throughput is reported in points per second.
 
@@ -10,9 +11,11 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use geo::BoundingRect;
 use h3o::Resolution;
 use phuso::AreaIndex;
+use phuso::bench::clustered_points;
 use phuso::hex::visit_counts;
+use phuso::hexfast::{cells, cells_h3o};
 use phuso::ingest::boundaries::{BoundaryFields, read_boundaries};
-use phuso::join::{assign, brute_force};
+use phuso::join::{assign, brute_force, count_points};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -38,15 +41,22 @@ fn join(c: &mut Criterion) {
     let bbox = geo::MultiPolygon(areas.iter().flat_map(|a| a.0.clone()).collect())
         .bounding_rect()
         .unwrap();
-    let index = AreaIndex::new(areas.clone());
+    let raster = AreaIndex::new(areas.clone());
+    let rtree = AreaIndex::with_raster(areas.clone(), None);
     let (lon, lat) = points(20_000, bbox);
-    assert_eq!(assign(&index, &lon, &lat), brute_force(&areas, &lon, &lat));
+    let want = brute_force(&areas, &lon, &lat);
+    assert_eq!(assign(&raster, &lon, &lat), want);
+    assert_eq!(assign(&rtree, &lon, &lat), want);
 
-    let mut g = c.benchmark_group("join_36_wards");
+    // Uniform points over the box: the raster's worst case (many near borders of big wards).
+    let mut g = c.benchmark_group("join_36_wards_uniform");
     g.throughput(Throughput::Elements(lon.len() as u64));
     g.sample_size(10);
-    g.bench_function("indexed", |b| {
-        b.iter(|| assign(black_box(&index), black_box(&lon), black_box(&lat)))
+    g.bench_function("raster", |b| {
+        b.iter(|| assign(black_box(&raster), black_box(&lon), black_box(&lat)))
+    });
+    g.bench_function("rtree_only", |b| {
+        b.iter(|| assign(black_box(&rtree), black_box(&lon), black_box(&lat)))
     });
     g.bench_function("brute_force", |b| {
         b.iter(|| {
@@ -59,25 +69,63 @@ fn join(c: &mut Criterion) {
     });
     g.finish();
 
-    let (lon, lat) = points(200_000, bbox);
-    let households: Vec<u64> = (0..lon.len() as u64).collect();
-    let mut g = c.benchmark_group("h3_cells");
+    // The kernel alone on 2M clustered points: coordinates in memory → counts per area.
+    let (lon, lat) = clustered_points(&areas, 2_000_000, 42);
+    let k = 200_000;
+    assert_eq!(
+        count_points(&raster, &lon[..k], &lat[..k]),
+        count_points(&rtree, &lon[..k], &lat[..k])
+    );
+    let mut g = c.benchmark_group("join_kernel_36_wards_clustered");
+    g.throughput(Throughput::Elements(lon.len() as u64));
+    g.sample_size(10);
+    g.bench_function("raster_count", |b| {
+        b.iter(|| count_points(black_box(&raster), black_box(&lon), black_box(&lat)))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("index_build_36_wards");
+    g.sample_size(10);
+    g.bench_function("rtree_and_raster", |b| {
+        b.iter(|| AreaIndex::new(black_box(areas.clone())))
+    });
+    g.bench_function("rtree_only", |b| {
+        b.iter(|| AreaIndex::with_raster(black_box(areas.clone()), None))
+    });
+    g.finish();
+
+    let (lon, lat) = (&lon[..1_000_000], &lat[..1_000_000]);
+    let mut g = c.benchmark_group("h3_cells_clustered");
     g.throughput(Throughput::Elements(lon.len() as u64));
     g.sample_size(10);
     for res in [Resolution::Eight, Resolution::Nine] {
-        let counts = visit_counts(&lon, &lat, &households, res);
-        assert_eq!(counts.values().map(|c| c.0).sum::<u64>(), lon.len() as u64);
-        g.bench_function(format!("res{}", u8::from(res)), |b| {
-            b.iter(|| {
-                visit_counts(
-                    black_box(&lon),
-                    black_box(&lat),
-                    black_box(&households),
-                    res,
-                )
-            })
+        assert_eq!(cells(lon, lat, res), cells_h3o(lon, lat, res));
+        let r = u8::from(res);
+        g.bench_function(format!("fast_res{r}"), |b| {
+            b.iter(|| cells(black_box(lon), black_box(lat), res))
+        });
+        g.bench_function(format!("h3o_res{r}"), |b| {
+            b.iter(|| cells_h3o(black_box(lon), black_box(lat), res))
         });
     }
+    g.finish();
+
+    let households: Vec<u64> = (0..lon.len() as u64).map(|i| i / 3).collect();
+    let mut g = c.benchmark_group("h3_visit_counts");
+    g.throughput(Throughput::Elements(lon.len() as u64));
+    g.sample_size(10);
+    let counts = visit_counts(lon, lat, &households, Resolution::Eight);
+    assert_eq!(counts.values().map(|c| c.0).sum::<u64>(), lon.len() as u64);
+    g.bench_function("res8", |b| {
+        b.iter(|| {
+            visit_counts(
+                black_box(lon),
+                black_box(lat),
+                black_box(&households),
+                Resolution::Eight,
+            )
+        })
+    });
     g.finish();
 }
 

@@ -4,6 +4,7 @@
 //! Area tree: province → former district → 2025 ward → neighbourhood. Parents always come
 //! before their children in [`Engine::areas`], so a reverse pass rolls totals up.
 
+use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -437,7 +438,9 @@ impl Engine {
         );
         let assigned = join::assign(&leaf_index, &visits.lon, &visits.lat);
         let mut outside = 0;
-        let mut first_visit: HashMap<u64, (i64, u64, u32)> = HashMap::new();
+        // (household, ts, visit id, leaf) of every located visit; sorted, the first of each
+        // household is its first visit (a parallel sort beats a hash map at 10M+ visits).
+        let mut firsts: Vec<(u64, i64, u64, u32)> = Vec::with_capacity(visits.len());
         let mut max_day = 0_i64;
         for (i, &leaf_pos) in assigned.iter().enumerate() {
             let day = day_of(visits.ts_local_ms[i]);
@@ -452,21 +455,21 @@ impl Engine {
             let d = usize::try_from(day).expect("in window");
             t.daily_visits[d] += 1;
             t.daily_service[d][visits.service[i] as usize] += 1;
-            let key = (visits.ts_local_ms[i], visits.visit_id[i], leaf_pos);
-            first_visit
-                .entry(visits.household[i])
-                .and_modify(|v| {
-                    if (key.0, key.1) < (v.0, v.1) {
-                        *v = key
-                    }
-                })
-                .or_insert(key);
+            firsts.push((
+                visits.household[i],
+                visits.ts_local_ms[i],
+                visits.visit_id[i],
+                leaf_pos,
+            ));
         }
-        for (ts, _, leaf_pos) in first_visit.values() {
-            let t = &mut own[leaves[*leaf_pos as usize]];
+        firsts.par_sort_unstable();
+        for group in firsts.chunk_by(|a, b| a.0 == b.0) {
+            let (_, ts, _, leaf_pos) = group[0];
+            let t = &mut own[leaves[leaf_pos as usize]];
             t.households_reached += 1;
-            t.daily_new_households[usize::try_from(day_of(*ts)).expect("in window")] += 1;
+            t.daily_new_households[usize::try_from(day_of(ts)).expect("in window")] += 1;
         }
+        drop(firsts);
         let as_of_day = u32::try_from(max_day).expect("in window");
         let as_of = campaign.start + Days::new(u64::from(as_of_day));
 

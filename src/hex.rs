@@ -56,11 +56,11 @@ pub fn visit_counts(
     household: &[u64],
     res: Resolution,
 ) -> HashMap<CellIndex, (u64, u64)> {
-    let mut pairs: Vec<(u64, u64)> = lon
-        .par_iter()
-        .zip(lat.par_iter())
+    let mut pairs: Vec<(u64, u64)> = crate::hexfast::cells(lon, lat, res)
+        .into_par_iter()
         .zip(household.par_iter())
-        .filter_map(|((&x, &y), &h)| cell_of(x, y, res).map(|c| (u64::from(c), h)))
+        .filter(|(c, _)| *c != 0)
+        .map(|(c, &h)| (c, h))
         .collect();
     pairs.par_sort_unstable();
     let mut out: HashMap<CellIndex, (u64, u64)> = HashMap::new();

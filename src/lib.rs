@@ -11,6 +11,7 @@
 //! - [`index`]: the filter phase: the raster, and an R-tree over area envelopes.
 //! - [`prepared`]: polygons with latitude-binned edges for the exact point test.
 //! - [`join`]: the refine phase (exact point-in-polygon, border rule) and the brute-force oracle.
+//! - [`hexfast`]: H3 cells for many points, equal to h3o's, mostly without calling it.
 //! - [`hex`]: H3 aggregation with h3o: visits, households, population and blind spots per cell.
 //! - [`metrics`]: per-area figures and their formulas.
 //! - [`priority`]: the ranking with reason sentences in English and Vietnamese.
@@ -19,6 +20,7 @@
 //! - [`plan`]: min–max allocation of new volunteers in pairs, and moves of existing pairs.
 //! - [`generate`]: the seeded synthetic neighbourhoods, teams and visits.
 //! - [`output`]: tables, JSON, CSV and Parquet rendering.
+//! - [`bench`]: `phuso bench`: kernel throughput on generated points, checked against the exact paths.
 //! - [`api`]: the axum map API over a loaded engine (the only module that knows HTTP).
 //!
 //! Coordinates are WGS84 (lon, lat) everywhere, as in GeoJSON and geo; only [`hex::cell_of`]
@@ -26,10 +28,12 @@
 
 pub mod api;
 pub mod audit;
+pub mod bench;
 pub mod engine;
 pub mod error;
 pub mod generate;
 pub mod hex;
+pub mod hexfast;
 pub mod index;
 pub mod ingest;
 pub mod join;

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use h3o::Resolution;
 use phuso::engine::{Engine, EngineConfig, EngineError, PopulationSource, read_norms};
 use phuso::generate::{GenerateConfig, GenerateError, generate};
 use phuso::ingest::boundaries::{BoundaryFields, read_boundaries};
@@ -134,6 +135,26 @@ enum Command {
         /// Where to write `row,code` for every point (code empty when outside or invalid).
         #[arg(long)]
         assignments_out: Option<PathBuf>,
+    },
+    /// Measure the join and H3 kernels on generated (or given) points: one JSON line per
+    /// measurement with points/s, wall seconds, peak memory and whether the answer equalled the
+    /// exact reference.
+    Bench {
+        /// Areas to join against: GeoJSON FeatureCollection with a `code` property.
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data/wards_2025.geojson"))]
+        areas: PathBuf,
+        /// Points to generate (seeded, clustered like visits) when --points-file is not given.
+        #[arg(long, default_value_t = 10_000_000)]
+        points: usize,
+        /// Read `lon`,`lat` from this CSV or Parquet file instead of generating points.
+        #[arg(long)]
+        points_file: Option<PathBuf>,
+        /// H3 resolutions to measure (comma-separated; empty for none).
+        #[arg(long, value_delimiter = ',', default_values_t = [8_u8, 9])]
+        h3: Vec<u8>,
+        /// Seed of the generated points.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
     },
     /// Write the seeded synthetic neighbourhoods, teams and visits.
     Generate {
@@ -347,6 +368,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &counts_out,
             assignments_out.as_deref(),
         ),
+        Command::Bench {
+            areas,
+            points,
+            points_file,
+            h3,
+            seed,
+        } => bench_command(&areas, points, points_file.as_deref(), &h3, seed),
         Command::Generate {
             data,
             out,
@@ -366,6 +394,52 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn bench_command(
+    areas: &Path,
+    points: usize,
+    points_file: Option<&Path>,
+    h3: &[u8],
+    seed: u64,
+) -> anyhow::Result<ExitCode> {
+    let resolutions = h3
+        .iter()
+        .map(|&r| {
+            Resolution::try_from(r)
+                .with_context(|| format!("--h3: resolution {r}; expected 0..=15"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let geometries: Vec<_> = read_boundaries(areas, &BoundaryFields::default())?
+        .into_iter()
+        .map(|f| f.geometry)
+        .collect();
+    let t = Instant::now();
+    let (lon, lat, source) = if let Some(path) = points_file {
+        let table = Table::read_columns(path, "one row per point", &["lon", "lat"])?;
+        let mut issues = Vec::new();
+        let lon = table.f64s("lon", "longitude in degrees (WGS84)", &mut issues)?;
+        let lat = table.f64s("lat", "latitude in degrees (WGS84)", &mut issues)?;
+        (lon, lat, path.display().to_string())
+    } else {
+        let (lon, lat) = phuso::bench::clustered_points(&geometries, points, seed);
+        (lon, lat, format!("generated, seed {seed}"))
+    };
+    println!(
+        "{}",
+        serde_json::json!({
+            "areas": areas.display().to_string(),
+            "area_count": geometries.len(),
+            "points": lon.len(),
+            "points_source": source,
+            "points_ready_s": t.elapsed().as_secs_f64(),
+            "threads": rayon::current_num_threads(),
+        })
+    );
+    for m in phuso::bench::run(geometries, &lon, &lat, &resolutions) {
+        println!("{}", serde_json::to_string(&m)?);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn join_command(

@@ -193,6 +193,40 @@ impl Table {
             .collect())
     }
 
+    /// The column as small codes: `code(value)` for each trimmed text value, `None` for null,
+    /// blank or values `code` does not know. No text is copied per row.
+    ///
+    /// # Errors
+    /// When the column is absent or cannot be shown as text.
+    pub fn codes(
+        &self,
+        name: &str,
+        expected: &str,
+        code: impl Fn(&str) -> Option<u32>,
+    ) -> Result<Vec<Option<u32>>, IngestError> {
+        let col = self.column(name, expected)?;
+        let s = col
+            .cast(&DataType::String)
+            .map_err(|e| polars_err(&self.path, &e))?;
+        let ca = s.str().map_err(|e| polars_err(&self.path, &e))?;
+        Ok(ca
+            .iter()
+            .map(|v| v.map(str::trim).and_then(&code))
+            .collect())
+    }
+
+    /// One cell as text for messages: `null`, or the value quoted when it is text.
+    #[must_use]
+    pub fn show(&self, name: &str, row: usize) -> String {
+        match self.df.column(name).and_then(|c| c.get(row)) {
+            Ok(v) if v.is_null() => "null".into(),
+            Ok(v) => v
+                .get_str()
+                .map_or_else(|| v.to_string(), |s| format!("{s:?}")),
+            Err(_) => "null".into(),
+        }
+    }
+
     /// The column as `f64`; cells that are missing or not numbers become `NaN` and an issue.
     ///
     /// # Errors

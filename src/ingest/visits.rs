@@ -13,11 +13,12 @@
 //! zone is wall time in Asia/Ho_Chi_Minh, with a time zone it is an instant. Everything is
 //! converted to Asia/Ho_Chi_Minh wall time (UTC+7, no daylight saving).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDateTime};
 use polars::prelude::{DataType, TimeUnit};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{IngestError, MAX_LISTED_PROBLEMS};
@@ -242,12 +243,15 @@ pub fn read_visits(
     let mut cells = Vec::new();
     let lon = table.f64s("lon", "longitude in degrees (WGS84)", &mut cells)?;
     let lat = table.f64s("lat", "latitude in degrees (WGS84)", &mut cells)?;
-    let team_ids = table.text("team_id", "the id of the visiting team")?;
+    let team_ids = table.codes("team_id", "the id of the visiting team", |t| {
+        teams.get(t).copied()
+    })?;
     let households = ids(&table, "household_id", "a pseudonymous household id")?;
     let visit_ids = ids(&table, "visit_id", "a unique visit id")?;
-    let services = table.text(
+    let services = table.codes(
         "service",
         "one of vneid_install, vneid_activation, dvc_account, online_payment, qr_payment",
+        |s| Service::parse(s).map(|s| s.index() as u32),
     )?;
     let ts = timestamps(&table)?;
     let n = table.height();
@@ -256,7 +260,8 @@ pub fn read_visits(
         ..VisitReport::default()
     };
     let mut out = Visits::default();
-    let mut seen_ids: HashSet<u64> = HashSet::with_capacity(n);
+    // Input row of each accepted visit (for messages about duplicates).
+    let mut rows: Vec<usize> = Vec::with_capacity(n);
     for row in 0..n {
         let r = row + 1;
         let (x, y) = (lon[row], lat[row]);
@@ -276,11 +281,11 @@ pub fn read_visits(
             });
             continue;
         }
-        let Some(team) = team_ids[row].as_ref().and_then(|t| teams.get(t)) else {
+        let Some(team) = team_ids[row] else {
             report.reject("unknown team", || {
                 format!(
-                    "row {r}: column `team_id`: value {:?}; expected a team of the roster",
-                    team_ids[row]
+                    "row {r}: column `team_id`: value {}; expected a team of the roster",
+                    table.show("team_id", row)
                 )
             });
             continue;
@@ -292,9 +297,9 @@ pub fn read_visits(
                 continue;
             }
         };
-        let Some(service) = services[row].as_deref().and_then(Service::parse) else {
+        let Some(service) = services[row] else {
             report.reject("unknown service", || {
-                format!("row {r}: column `service`: value {:?}; expected one of vneid_install, vneid_activation, dvc_account, online_payment, qr_payment", services[row])
+                format!("row {r}: column `service`: value {}; expected one of vneid_install, vneid_activation, dvc_account, online_payment, qr_payment", table.show("service", row))
             });
             continue;
         };
@@ -312,17 +317,33 @@ pub fn read_visits(
             });
             continue;
         };
-        if !seen_ids.insert(visit_id) {
-            report.reject("duplicate visit id", || format!("row {r}: column `visit_id`: value {} was already used; the later row is left out", visit_ids.show(row)));
-            continue;
-        }
         out.lon.push(x);
         out.lat.push(y);
-        out.team.push(*team);
+        out.team.push(team);
         out.household.push(household);
         out.ts_local_ms.push(t);
-        out.service.push(service.index() as u8);
+        out.service.push(service as u8);
         out.visit_id.push(visit_id);
+        rows.push(row);
+    }
+    // Duplicate visit ids, by a parallel sort rather than a set of every id: the first accepted
+    // row of an id is kept, later rows are reported in row order and left out.
+    let mut by_id: Vec<(u64, usize)> = out.visit_id.iter().copied().zip(0..).collect();
+    by_id.par_sort_unstable();
+    let mut later: Vec<usize> = by_id
+        .windows(2)
+        .filter(|w| w[0].0 == w[1].0)
+        .map(|w| w[1].1)
+        .collect();
+    if !later.is_empty() {
+        later.sort_unstable();
+        let mut keep = vec![true; out.len()];
+        for &i in &later {
+            keep[i] = false;
+            let row = rows[i];
+            report.reject("duplicate visit id", || format!("row {}: column `visit_id`: value {} was already used; the later row is left out", row + 1, visit_ids.show(row)));
+        }
+        out.retain(&keep);
     }
     report.rows_accepted = out.len();
     Ok((out, report))
