@@ -4,7 +4,7 @@
 //! Area tree: province → former district → 2025 ward → neighbourhood. Parents always come
 //! before their children in [`Engine::areas`], so a reverse pass rolls totals up.
 
-use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -19,7 +19,7 @@ use crate::index::AreaIndex;
 use crate::ingest::boundaries::{AreaFeature, BoundaryFields, read_boundaries};
 use crate::ingest::census::{FormerUnit, read_census};
 use crate::ingest::teams::read_teams;
-use crate::ingest::visits::{Extent, VisitReport, Visits, read_visits};
+use crate::ingest::visits::{Extent, VisitReport, read_visits};
 use crate::join::{self, OUTSIDE};
 use crate::metrics::{self, Campaign, Figures, Totals};
 use crate::model::{AreaCode, Level, Team, TeamKind};
@@ -184,10 +184,18 @@ pub struct Engine {
     population: PopulationSource,
     /// Direct (not rolled-up) totals per area: the input of what-if recomputation.
     own: Vec<Totals>,
-    // Raw visits stay private: read APIs serve aggregates only.
-    visits: Visits,
+    // Raw visit points stay private: read APIs serve aggregates only. Kept for H3 layers at
+    // other resolutions; the other visit columns are dropped once aggregated.
+    points: VisitPoints,
     leaves: Vec<usize>,
     hex_resolution: Resolution,
+}
+
+/// The visit columns an engine keeps after loading.
+struct VisitPoints {
+    lon: Vec<f64>,
+    lat: Vec<f64>,
+    household: Vec<u64>,
 }
 
 fn number_property(f: &AreaFeature, key: &str) -> Option<f64> {
@@ -438,9 +446,9 @@ impl Engine {
         );
         let assigned = join::assign(&leaf_index, &visits.lon, &visits.lat);
         let mut outside = 0;
-        // (household, ts, visit id, leaf) of every located visit; sorted, the first of each
-        // household is its first visit (a parallel sort beats a hash map at 10M+ visits).
-        let mut firsts: Vec<(u64, i64, u64, u32)> = Vec::with_capacity(visits.len());
+        // First visit of each household: (ts, visit id, leaf). Memory grows with households,
+        // not visits.
+        let mut firsts: FxHashMap<u64, (i64, u64, u32)> = FxHashMap::default();
         let mut max_day = 0_i64;
         for (i, &leaf_pos) in assigned.iter().enumerate() {
             let day = day_of(visits.ts_local_ms[i]);
@@ -455,16 +463,17 @@ impl Engine {
             let d = usize::try_from(day).expect("in window");
             t.daily_visits[d] += 1;
             t.daily_service[d][visits.service[i] as usize] += 1;
-            firsts.push((
-                visits.household[i],
-                visits.ts_local_ms[i],
-                visits.visit_id[i],
-                leaf_pos,
-            ));
+            let key = (visits.ts_local_ms[i], visits.visit_id[i], leaf_pos);
+            firsts
+                .entry(visits.household[i])
+                .and_modify(|v| {
+                    if (key.0, key.1) < (v.0, v.1) {
+                        *v = key;
+                    }
+                })
+                .or_insert(key);
         }
-        firsts.par_sort_unstable();
-        for group in firsts.chunk_by(|a, b| a.0 == b.0) {
-            let (_, ts, _, leaf_pos) = group[0];
+        for &(ts, _, leaf_pos) in firsts.values() {
             let t = &mut own[leaves[leaf_pos as usize]];
             t.households_reached += 1;
             t.daily_new_households[usize::try_from(day_of(ts)).expect("in window")] += 1;
@@ -532,7 +541,11 @@ impl Engine {
             hexes,
             population: config.population,
             own,
-            visits,
+            points: VisitPoints {
+                lon: visits.lon,
+                lat: visits.lat,
+                household: visits.household,
+            },
             leaves,
             hex_resolution: config.hex_resolution,
         })
@@ -756,9 +769,9 @@ impl Engine {
             .collect();
         let population = hex::population_by_cell(&leaf_pop, res);
         let counts = hex::visit_counts(
-            &self.visits.lon,
-            &self.visits.lat,
-            &self.visits.household,
+            &self.points.lon,
+            &self.points.lat,
+            &self.points.household,
             res,
         );
         hex::hex_layer(&counts, &population)

@@ -10,6 +10,7 @@ use geo::{Area, BooleanOps, MultiPolygon};
 use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, LatLng, Resolution};
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 /// Resolutions the API accepts: from ≈36 km² (6) to ≈0.015 km² (10) per cell.
@@ -48,7 +49,9 @@ fn ser_cell<S: serde::Serializer>(c: &CellIndex, s: S) -> Result<S::Ok, S::Error
 }
 
 /// Visits and distinct households per cell. Points with coordinates h3o rejects are skipped
-/// (ingest has already rejected them). O(n log n) for the distinct count (sort of (cell, household)).
+/// (ingest has already rejected them). Cells come from [`crate::hexfast::cells`]; the counting
+/// is sharded by cell over the threads, each with a set of its distinct (cell, household)
+/// pairs, so memory grows with distinct pairs, not with visits.
 #[must_use]
 pub fn visit_counts(
     lon: &[f64],
@@ -56,25 +59,29 @@ pub fn visit_counts(
     household: &[u64],
     res: Resolution,
 ) -> HashMap<CellIndex, (u64, u64)> {
-    let mut pairs: Vec<(u64, u64)> = crate::hexfast::cells(lon, lat, res)
+    let cells = crate::hexfast::cells(lon, lat, res);
+    let shards = rayon::current_num_threads().max(1) as u64;
+    let shard_of = |c: u64| (c.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % shards;
+    (0..shards)
         .into_par_iter()
-        .zip(household.par_iter())
-        .filter(|(c, _)| *c != 0)
-        .map(|(c, &h)| (c, h))
-        .collect();
-    pairs.par_sort_unstable();
-    let mut out: HashMap<CellIndex, (u64, u64)> = HashMap::new();
-    let mut prev: Option<(u64, u64)> = None;
-    for &(c, h) in &pairs {
-        let cell = CellIndex::try_from(c).expect("came from a CellIndex");
-        let e = out.entry(cell).or_default();
-        e.0 += 1;
-        if prev != Some((c, h)) {
-            e.1 += 1;
-        }
-        prev = Some((c, h));
-    }
-    out
+        .map(|s| {
+            let mut counts: FxHashMap<u64, (u64, u64)> = FxHashMap::default();
+            let mut seen: FxHashSet<(u64, u64)> = FxHashSet::default();
+            for (&c, &h) in cells.iter().zip(household) {
+                if c == 0 || shard_of(c) != s {
+                    continue;
+                }
+                let e = counts.entry(c).or_default();
+                e.0 += 1;
+                if seen.insert((c, h)) {
+                    e.1 += 1;
+                }
+            }
+            counts
+        })
+        .flatten_iter()
+        .map(|(c, v)| (CellIndex::try_from(c).expect("came from a CellIndex"), v))
+        .collect()
 }
 
 /// Population per cell, spreading each area's population uniformly over its area: a cell gets

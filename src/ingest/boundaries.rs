@@ -4,6 +4,7 @@
 //! finite in-range coordinates, no self-intersection); all problems are reported together, each
 //! naming the feature index, its code, the field and the value.
 
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -120,8 +121,14 @@ pub fn parse_boundaries(
     let mut problems = Problems::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::with_capacity(features.len());
-    for (index, value) in features.iter().enumerate() {
-        match parse_feature(index, value, fields) {
+    // Features are converted and validated in parallel; codes are checked in input order.
+    let parsed: Vec<Result<AreaFeature, String>> = features
+        .par_iter()
+        .enumerate()
+        .map(|(index, value)| parse_feature(index, value, fields))
+        .collect();
+    for (index, result) in parsed.into_iter().enumerate() {
+        match result {
             Ok(feature) => {
                 if let Some(first) = seen.insert(feature.code.0.clone(), index) {
                     problems.push(format!(

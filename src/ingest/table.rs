@@ -140,6 +140,59 @@ impl Table {
         })
     }
 
+    /// Calls `f(slice, first_row)` for consecutive slices of at most `rows` rows: Parquet files
+    /// are decoded one slice at a time; CSV files are read whole (one slice).
+    ///
+    /// # Errors
+    /// As [`Table::read`], and whatever `f` returns.
+    pub fn for_each_slice(
+        path: &Path,
+        expected: &str,
+        rows: usize,
+        mut f: impl FnMut(&Self, usize) -> Result<(), IngestError>,
+    ) -> Result<(), IngestError> {
+        if TableFormat::of(path)? == TableFormat::Csv {
+            return f(&Self::read(path, expected)?, 0);
+        }
+        let open = || File::open(path).map_err(|e| IngestError::io(path, e));
+        if std::fs::metadata(path)
+            .map_err(|e| IngestError::io(path, e))?
+            .len()
+            == 0
+        {
+            return Err(IngestError::Empty {
+                file: path.to_owned(),
+                expected: expected.to_owned(),
+            });
+        }
+        let total = ParquetReader::new(open()?)
+            .num_rows()
+            .map_err(|e| polars_err(path, &e))?;
+        if total == 0 {
+            return Err(IngestError::Empty {
+                file: path.to_owned(),
+                expected: expected.to_owned(),
+            });
+        }
+        let mut offset = 0;
+        while offset < total {
+            let len = rows.min(total - offset);
+            let df = ParquetReader::new(open()?)
+                .with_slice(Some((offset, len)))
+                .finish()
+                .map_err(|e| polars_err(path, &e))?;
+            f(
+                &Self {
+                    path: path.to_owned(),
+                    df,
+                },
+                offset,
+            )?;
+            offset += len;
+        }
+        Ok(())
+    }
+
     /// Number of rows.
     #[must_use]
     pub fn height(&self) -> usize {

@@ -19,6 +19,7 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDateTime};
 use polars::prelude::{DataType, TimeUnit};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::error::{IngestError, MAX_LISTED_PROBLEMS};
@@ -29,7 +30,7 @@ use crate::model::Service;
 pub const VN_OFFSET_MS: i64 = 7 * 3_600_000;
 
 /// Accepted visits, as columns (one entry per visit in each).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Visits {
     /// Longitude, WGS84 degrees.
     pub lon: Vec<f64>,
@@ -176,15 +177,6 @@ impl Ids {
                 .map(|s| s.parse::<u64>().unwrap_or_else(|_| fnv1a64(s.as_bytes()))),
         }
     }
-
-    fn show(&self, row: usize) -> String {
-        match self {
-            Self::Numeric(v) => v[row].map_or_else(|| "null".into(), |x| x.to_string()),
-            Self::Text(v) => v[row]
-                .as_ref()
-                .map_or_else(|| "null".into(), |x| format!("{x:?}")),
-        }
-    }
 }
 
 fn timestamps(table: &Table) -> Result<Vec<Result<i64, String>>, IngestError> {
@@ -239,31 +231,101 @@ pub fn read_visits(
     teams: &HashMap<String, u32>,
     extent: Extent,
 ) -> Result<(Visits, VisitReport), IngestError> {
-    let table = Table::read(path, "one row per visit")?;
+    read_visits_in_slices(path, teams, extent, SLICE_ROWS)
+}
+
+/// [`read_visits`] decoding Parquet files `slice_rows` rows at a time (the answer does not
+/// depend on it; tests use small slices).
+///
+/// # Errors
+/// As [`read_visits`].
+pub fn read_visits_in_slices(
+    path: &Path,
+    teams: &HashMap<String, u32>,
+    extent: Extent,
+    slice_rows: usize,
+) -> Result<(Visits, VisitReport), IngestError> {
+    let mut report = VisitReport::default();
+    let mut out = Visits::default();
+    // Input row of each accepted visit (for messages about duplicates).
+    let mut rows: Vec<u32> = Vec::new();
+    Table::for_each_slice(
+        path,
+        "one row per visit",
+        slice_rows.max(1),
+        |table, offset| {
+            report.rows_read += table.height();
+            accept_rows(
+                table,
+                offset,
+                teams,
+                extent,
+                &mut out,
+                &mut rows,
+                &mut report,
+            )
+        },
+    )?;
+    // Duplicate visit ids: a parallel sort of the ids finds the repeated values (no set of
+    // every id); only those are tracked to keep the first accepted row and report later ones.
+    let mut sorted = out.visit_id.clone();
+    sorted.par_sort_unstable();
+    let repeated: FxHashMap<u64, bool> = sorted
+        .windows(2)
+        .filter(|w| w[0] == w[1])
+        .map(|w| (w[0], false))
+        .collect();
+    drop(sorted);
+    if !repeated.is_empty() {
+        let mut seen = repeated;
+        let mut keep = vec![true; out.len()];
+        for (i, id) in out.visit_id.iter().enumerate() {
+            if let Some(s) = seen.get_mut(id) {
+                if *s {
+                    keep[i] = false;
+                    let row = rows[i];
+                    report.reject("duplicate visit id", || format!("row {}: column `visit_id`: the same id (key {id}) as an earlier row; the later row is left out", row + 1));
+                }
+                *s = true;
+            }
+        }
+        out.retain(&keep);
+    }
+    report.rows_accepted = out.len();
+    Ok((out, report))
+}
+
+/// Rows read per slice of a Parquet file: the decoded slice is dropped before the next, so
+/// memory holds the compact accepted columns, not the file's.
+const SLICE_ROWS: usize = 4 << 20;
+
+/// Checks one slice of rows (rows `offset..` of the file) and appends the good ones.
+fn accept_rows(
+    table: &Table,
+    offset: usize,
+    teams: &HashMap<String, u32>,
+    extent: Extent,
+    out: &mut Visits,
+    rows: &mut Vec<u32>,
+    report: &mut VisitReport,
+) -> Result<(), IngestError> {
     let mut cells = Vec::new();
     let lon = table.f64s("lon", "longitude in degrees (WGS84)", &mut cells)?;
     let lat = table.f64s("lat", "latitude in degrees (WGS84)", &mut cells)?;
     let team_ids = table.codes("team_id", "the id of the visiting team", |t| {
         teams.get(t).copied()
     })?;
-    let households = ids(&table, "household_id", "a pseudonymous household id")?;
-    let visit_ids = ids(&table, "visit_id", "a unique visit id")?;
+    let households = ids(table, "household_id", "a pseudonymous household id")?;
+    let visit_ids = ids(table, "visit_id", "a unique visit id")?;
     let services = table.codes(
         "service",
         "one of vneid_install, vneid_activation, dvc_account, online_payment, qr_payment",
         |s| Service::parse(s).map(|s| s.index() as u32),
     )?;
-    let ts = timestamps(&table)?;
+    let ts = timestamps(table)?;
     let n = table.height();
-    let mut report = VisitReport {
-        rows_read: n,
-        ..VisitReport::default()
-    };
-    let mut out = Visits::default();
-    // Input row of each accepted visit (for messages about duplicates).
-    let mut rows: Vec<usize> = Vec::with_capacity(n);
     for row in 0..n {
-        let r = row + 1;
+        let r = offset + row + 1;
         let (x, y) = (lon[row], lat[row]);
         let valid = x.is_finite()
             && y.is_finite()
@@ -324,29 +386,9 @@ pub fn read_visits(
         out.ts_local_ms.push(t);
         out.service.push(service as u8);
         out.visit_id.push(visit_id);
-        rows.push(row);
+        rows.push(u32::try_from(offset + row).expect("fewer than 2^32 rows"));
     }
-    // Duplicate visit ids, by a parallel sort rather than a set of every id: the first accepted
-    // row of an id is kept, later rows are reported in row order and left out.
-    let mut by_id: Vec<(u64, usize)> = out.visit_id.iter().copied().zip(0..).collect();
-    by_id.par_sort_unstable();
-    let mut later: Vec<usize> = by_id
-        .windows(2)
-        .filter(|w| w[0].0 == w[1].0)
-        .map(|w| w[1].1)
-        .collect();
-    if !later.is_empty() {
-        later.sort_unstable();
-        let mut keep = vec![true; out.len()];
-        for &i in &later {
-            keep[i] = false;
-            let row = rows[i];
-            report.reject("duplicate visit id", || format!("row {}: column `visit_id`: value {} was already used; the later row is left out", row + 1, visit_ids.show(row)));
-        }
-        out.retain(&keep);
-    }
-    report.rows_accepted = out.len();
-    Ok((out, report))
+    Ok(())
 }
 
 #[cfg(test)]

@@ -297,3 +297,59 @@ fn neighbourhood_in_unknown_ward_is_named() {
         "{e}"
     );
 }
+
+#[test]
+fn parquet_read_in_slices_gives_the_same_visits_and_report() {
+    use phuso::ingest::table::Table;
+    use phuso::ingest::visits::read_visits_in_slices;
+    use polars::prelude::{ParquetWriter, SerWriter as _};
+    let dir = scratch("sliced_visits");
+    let teams: HashMap<String, u32> = [("T1".to_owned(), 0)].into_iter().collect();
+    let extent = Extent {
+        min_lon: 106.0,
+        min_lat: 10.0,
+        max_lon: 107.0,
+        max_lat: 12.0,
+    };
+    // Duplicate ids across slices (7 repeats 1, 8 repeats 6), bad rows in several slices.
+    let csv = write(
+        &dir,
+        "visits.csv",
+        "visit_id,team_id,lon,lat,ts,household_id,service\n\
+         1,T1,106.5,11.0,2025-10-01T08:00:00+07:00,h1,vneid_install\n\
+         2,T9,106.5,11.0,2025-10-01T08:00:00+07:00,h1,vneid_install\n\
+         3,T1,106.6,11.1,2025-10-02T08:00:00+07:00,h2,qr_payment\n\
+         4,T1,106.5,11.0,2025-10-01T08:00:00+07:00,h3,teleport\n\
+         5,T1,11.0,106.5,2025-10-01T08:00:00+07:00,h4,vneid_install\n\
+         6,T1,106.7,11.2,2025-10-03T08:00:00+07:00,h5,dvc_account\n\
+         1,T1,106.5,11.0,2025-10-04T08:00:00+07:00,h6,vneid_install\n\
+         6,T1,106.5,11.0,2025-10-05T08:00:00+07:00,h7,vneid_install\n\
+         9,T1,106.8,11.3,2025-10-06T08:00:00+07:00,h8,online_payment\n",
+    );
+    let mut df = Table::read(&csv, "visits").unwrap().df;
+    let parquet = dir.join("visits.parquet");
+    ParquetWriter::new(std::fs::File::create(&parquet).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let whole = read_visits(&csv, &teams, extent).unwrap();
+    assert_eq!((whole.1.rows_read, whole.1.rows_accepted), (9, 4));
+    assert_eq!(whole.1.rejected["duplicate visit id"], 2);
+    assert_eq!(whole.1.rejected["unknown team"], 1);
+    assert_eq!(whole.1.rejected["unknown service"], 1);
+    assert_eq!(whole.1.rejected["lat/lon swapped"], 1);
+    assert_eq!(whole.0.visit_id, [1, 3, 6, 9]);
+    assert!(
+        whole
+            .1
+            .examples
+            .iter()
+            .any(|e| e.starts_with("row 7: column `visit_id`: the same id (key 1)")),
+        "{:?}",
+        whole.1.examples
+    );
+    for slice in [1, 2, 4, 1_000] {
+        let sliced = read_visits_in_slices(&parquet, &teams, extent, slice).unwrap();
+        assert_eq!(sliced.0, whole.0, "slice {slice}");
+        assert_eq!(sliced.1, whole.1, "slice {slice}");
+    }
+}
