@@ -302,7 +302,7 @@ fn neighbourhood_in_unknown_ward_is_named() {
 fn parquet_read_in_slices_gives_the_same_visits_and_report() {
     use phuso::ingest::table::Table;
     use phuso::ingest::visits::read_visits_in_slices;
-    use polars::prelude::{ParquetWriter, SerWriter as _};
+    use polars::prelude::ParquetWriter;
     let dir = scratch("sliced_visits");
     let teams: HashMap<String, u32> = [("T1".to_owned(), 0)].into_iter().collect();
     let extent = Extent {
