@@ -145,18 +145,20 @@ impl Tile {
     fn slot(&self, lon: f64, lat: f64) -> Option<usize> {
         let (fi, fj) = self.lattice(lon, lat);
         let (x, y) = (fi - 0.5 * fj, fj * SQRT3_2);
-        let (i0, j0) = (fi.floor(), fj.floor());
-        // The nearest lattice point is a corner of the lattice parallelogram holding the point.
-        let mut best = (f64::INFINITY, 0.0, 0.0, 0.0, 0.0);
-        for (di, dj) in [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)] {
-            let (i, j) = (i0 + di, j0 + dj);
-            let (dx, dy) = (x - (i - 0.5 * j), y - j * SQRT3_2);
-            let d2 = dx * dx + dy * dy;
-            if d2 < best.0 {
-                best = (d2, i, j, dx, dy);
-            }
+        // Cube rounding in the 60° basis (1, 0), (½, √3⁄2): axial (q, r) = (i − j, j), s = −q − r;
+        // the worst-rounded coordinate is recomputed from the other two. A wrong pick would only
+        // show as a negative margin below (and go to h3o).
+        let (q, r) = (fi - fj, fj);
+        let s = -q - r;
+        let (mut rq, mut rr, rs) = (nearest(q), nearest(r), nearest(s));
+        let (eq, er, es) = ((rq - q).abs(), (rr - r).abs(), (rs - s).abs());
+        if eq > er && eq > es {
+            rq = -rr - rs;
+        } else if er > es {
+            rr = -rq - rs;
         }
-        let (_, i, j, dx, dy) = best;
+        let (i, j) = (rq + rr, rr);
+        let (dx, dy) = (x - (i - 0.5 * j), y - j * SQRT3_2);
         // Distance to the hexagon's border: ½ minus the largest projection on a neighbour axis.
         let reach = dx
             .abs()
@@ -166,6 +168,15 @@ impl Tile {
         (0.5 - reach > self.bound && (0..self.w).contains(&di) && (0..self.h).contains(&dj))
             .then(|| self.base + (di * self.h + dj) as usize)
     }
+}
+
+/// The integer nearest to `x` (halves up), for |x| < 2^52: truncation and a compare, not the
+/// libm `round` call that `f64::round` becomes on baseline x86-64.
+#[inline]
+fn nearest(x: f64) -> f64 {
+    let t = x + 0.5;
+    let i = t as i64 as f64;
+    if i > t { i - 1.0 } else { i }
 }
 
 fn dot(a: &[f64; 6], b: &[f64; 6]) -> f64 {

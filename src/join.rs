@@ -15,7 +15,7 @@ use geo::coordinate_position::{CoordPos, CoordinatePosition};
 use rayon::prelude::*;
 
 use crate::index::AreaIndex;
-use crate::raster::{HOLDS, Hit};
+use crate::raster::{BATCH, HOLDS, Hit};
 
 /// The assignment of a point that is in no area.
 pub const OUTSIDE: u32 = u32::MAX;
@@ -31,7 +31,13 @@ pub fn locate(index: &AreaIndex, lon: f64, lat: f64) -> u32 {
     let Some(raster) = index.raster() else {
         return locate_filtered(index, lon, lat);
     };
-    match raster.lookup(lon, lat) {
+    resolve(index, raster.lookup(lon, lat), lon, lat)
+}
+
+/// The area of a point from what the raster says about it.
+#[inline]
+fn resolve(index: &AreaIndex, hit: Hit<'_>, lon: f64, lat: f64) -> u32 {
+    match hit {
         Hit::Area(a) => a,
         Hit::Outside => OUTSIDE,
         Hit::Candidates(list) => {
@@ -134,16 +140,35 @@ pub fn count_points(index: &AreaIndex, lon: &[f64], lat: &[f64]) -> Counts {
         .fold(
             || Counts::zero(n),
             |mut acc, (xs, ys)| {
-                for (&x, &y) in xs.iter().zip(ys) {
-                    if !((-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y)) {
-                        acc.invalid += 1;
-                        continue;
+                let mut add = |a: u32| match a {
+                    OUTSIDE => acc.outside += 1,
+                    a => acc.per_area[a as usize] += 1,
+                };
+                let valid =
+                    |x: f64, y: f64| (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y);
+                let mut invalid = 0;
+                if let Some(raster) = index.raster() {
+                    let mut values = [0; BATCH];
+                    for (bx, by) in xs.chunks(BATCH).zip(ys.chunks(BATCH)) {
+                        raster.lookup_batch(bx, by, &mut values);
+                        for ((&x, &y), &v) in bx.iter().zip(by).zip(&values) {
+                            if valid(x, y) {
+                                add(resolve(index, raster.hit(v), x, y));
+                            } else {
+                                invalid += 1;
+                            }
+                        }
                     }
-                    match locate(index, x, y) {
-                        OUTSIDE => acc.outside += 1,
-                        a => acc.per_area[a as usize] += 1,
+                } else {
+                    for (&x, &y) in xs.iter().zip(ys) {
+                        if valid(x, y) {
+                            add(locate(index, x, y));
+                        } else {
+                            invalid += 1;
+                        }
                     }
                 }
+                acc.invalid += invalid;
                 acc
             },
         )

@@ -149,8 +149,8 @@ enum Command {
         /// Read `lon`,`lat` from this CSV or Parquet file instead of generating points.
         #[arg(long)]
         points_file: Option<PathBuf>,
-        /// H3 resolutions to measure (comma-separated; empty for none).
-        #[arg(long, value_delimiter = ',', default_values_t = [8_u8, 9])]
+        /// H3 resolutions to measure (comma-separated; `--h3` alone for none).
+        #[arg(long, value_delimiter = ',', num_args = 0.., default_values_t = [8_u8, 9])]
         h3: Vec<u8>,
         /// Seed of the generated points.
         #[arg(long, default_value_t = 42)]

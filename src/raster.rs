@@ -26,6 +26,8 @@ const NONE: u32 = u32::MAX;
 const FLAG: u32 = 1 << 31;
 /// In a candidate list: the area holds the whole fine cell (no exact test needed).
 pub const HOLDS: u32 = 1 << 31;
+/// Points per [`Raster::lookup_batch`].
+pub const BATCH: usize = 16;
 /// How close (degrees) a boundary may come to a cell before the cell counts as touched.
 pub const EPS: f64 = 1e-9;
 
@@ -282,6 +284,46 @@ impl Raster {
             let block = ((c & !FLAG) as usize) << (2 * s);
             self.fine[block + (((iy & m) << s) | (ix & m)) as usize]
         };
+        self.hit(v)
+    }
+
+    /// The stored values of up to [`BATCH`] points: every coarse load is issued before any fine
+    /// load, so the cache misses of a batch overlap. Decode each with [`Raster::hit`].
+    #[inline]
+    pub fn lookup_batch(&self, xs: &[f64], ys: &[f64], out: &mut [u32; BATCH]) {
+        let n = xs.len().min(ys.len()).min(BATCH);
+        let s = self.shift;
+        let m = (1 << s) - 1;
+        let mut coarse = [u32::MAX; BATCH];
+        let mut local = [0_u32; BATCH];
+        for i in 0..n {
+            let fx = (xs[i] - self.x0) * self.inv;
+            let fy = (ys[i] - self.y0) * self.inv;
+            if fx >= 0.0 && fy >= 0.0 && fx < f64::from(self.nx) && fy < f64::from(self.ny) {
+                let (ix, iy) = (fx as u32, fy as u32);
+                coarse[i] = (iy >> s) * self.gx + (ix >> s);
+                local[i] = ((iy & m) << s) | (ix & m);
+            }
+        }
+        for i in 0..n {
+            out[i] = if coarse[i] == u32::MAX {
+                NONE
+            } else {
+                self.coarse[coarse[i] as usize]
+            };
+        }
+        for i in 0..n {
+            let c = out[i];
+            if c != NONE && c & FLAG != 0 {
+                out[i] = self.fine[(((c & !FLAG) as usize) << (2 * s)) + local[i] as usize];
+            }
+        }
+    }
+
+    /// What a stored value from [`Raster::lookup_batch`] says.
+    #[inline]
+    #[must_use]
+    pub fn hit(&self, v: u32) -> Hit<'_> {
         if v == NONE {
             Hit::Outside
         } else if v & FLAG == 0 {

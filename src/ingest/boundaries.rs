@@ -10,6 +10,7 @@ use std::path::Path;
 
 use geo::{Coord, Line, LineString, MultiPolygon, Polygon};
 use geojson::GeometryValue;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::{IngestError, Problems};
@@ -92,26 +93,22 @@ pub fn parse_boundaries(
             expected: "a GeoJSON FeatureCollection".into(),
         });
     }
-    let root: Value = serde_json::from_slice(bytes)
+    // One pass finds the features without building them; each is then parsed in parallel.
+    let root: RawCollection<'_> = serde_json::from_slice(bytes)
         .map_err(|e| IngestError::format(path, format!("not valid JSON: {e}")))?;
-    let features = match root.get("type").and_then(Value::as_str) {
-        Some("FeatureCollection") => {
-            root.get("features")
-                .and_then(Value::as_array)
-                .ok_or_else(|| {
-                    IngestError::format(path, "FeatureCollection without a `features` array")
-                })?
-        }
-        other => {
-            return Err(IngestError::format(
-                path,
-                format!(
-                    "expected a GeoJSON FeatureCollection, found type {:?}",
-                    other.unwrap_or("(none)")
-                ),
-            ));
-        }
-    };
+    if root.kind.as_deref() != Some("FeatureCollection") {
+        return Err(IngestError::format(
+            path,
+            format!(
+                "expected a GeoJSON FeatureCollection, found type {:?}",
+                root.kind.as_deref().unwrap_or("(none)")
+            ),
+        ));
+    }
+    let features: Vec<&RawValue> = root
+        .features
+        .and_then(|f| serde_json::from_str(f.get()).ok())
+        .ok_or_else(|| IngestError::format(path, "FeatureCollection without a `features` array"))?;
     if features.is_empty() {
         return Err(IngestError::Empty {
             file: path.to_owned(),
@@ -125,7 +122,11 @@ pub fn parse_boundaries(
     let parsed: Vec<Result<AreaFeature, String>> = features
         .par_iter()
         .enumerate()
-        .map(|(index, value)| parse_feature(index, value, fields))
+        .map(|(index, raw)| {
+            let value: Value = serde_json::from_str(raw.get())
+                .map_err(|e| format!("feature {index}: not valid JSON: {e}"))?;
+            parse_feature(index, &value, fields)
+        })
         .collect();
     for (index, result) in parsed.into_iter().enumerate() {
         match result {
@@ -150,6 +151,15 @@ pub fn parse_boundaries(
             problems: problems.into_lines(),
         })
     }
+}
+
+/// A FeatureCollection with its features left unparsed.
+#[derive(serde::Deserialize)]
+struct RawCollection<'a> {
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+    #[serde(borrow, default)]
+    features: Option<&'a RawValue>,
 }
 
 fn property_text(props: &Map<String, Value>, key: &str) -> Option<String> {

@@ -171,3 +171,32 @@ fn malformed_inputs_exit_with_2_and_name_the_problem() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("norms.toml"), "{err}");
 }
+
+#[test]
+fn bench_prints_checked_measurements_as_json_lines() {
+    let (code, out, err) = phuso(&["bench", "--points", "20000", "--h3", "9"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["points"], 20_000);
+    assert_eq!(lines[0]["area_count"], 36);
+    let tasks: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l["task"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tasks,
+        ["index", "join", "join_rtree_only", "h3_res9", "h3o_res9"]
+    );
+    for l in &lines[2..] {
+        assert_eq!(l["equal_to_reference"], true, "{l}");
+        assert!(l["points_per_s"].as_f64().unwrap() > 0.0);
+        assert!(l["peak_rss_mib"].as_f64().unwrap() > 1.0);
+    }
+    // `--h3` alone: no H3 measurements.
+    let (code, out, _) = phuso(&["bench", "--points", "1000", "--h3"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 4);
+}
