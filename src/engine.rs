@@ -221,12 +221,20 @@ impl Engine {
     pub fn load(config: &EngineConfig) -> Result<Self, EngineError> {
         let p = &config.paths;
         let campaign = read_norms(&p.norms)?;
+        let started = std::time::Instant::now();
+        let phase = |name: &str| {
+            tracing::info!(
+                elapsed_s = started.elapsed().as_secs_f64(),
+                "load: {name} done"
+            );
+        };
 
         // 1. Wards and census.
         let wards = read_boundaries(&p.wards, &BoundaryFields::default())?;
         let ward_codes: HashSet<AreaCode> = wards.iter().map(|w| w.code.clone()).collect();
         let census = read_census(&p.census, &ward_codes)?;
 
+        phase("wards and census");
         // 2. Neighbourhoods (optional: without them, wards are the leaves).
         let neighbourhoods = if p.neighbourhoods.exists() {
             let fields = BoundaryFields {
@@ -263,6 +271,7 @@ impl Engine {
             Vec::new()
         };
 
+        phase("neighbourhoods");
         // 3. The area tree: province, districts, wards, neighbourhoods (parents first).
         let mut areas: Vec<Area> = Vec::new();
         let new_area = |code: AreaCode, name: String, level: Level, parent: Option<usize>| Area {
@@ -406,6 +415,7 @@ impl Engine {
             }
         }
 
+        phase("teams");
         // 6. Visits, kept only inside the campaign window.
         let team_index: HashMap<String, u32> = teams
             .iter()
@@ -437,6 +447,7 @@ impl Engine {
         visits.retain(&keep);
         visit_report.rows_accepted = visits.len();
 
+        phase("visits read");
         // 7. Join to leaves and aggregate.
         let leaf_index = AreaIndex::new(
             leaves
@@ -482,6 +493,7 @@ impl Engine {
         let as_of_day = u32::try_from(max_day).expect("in window");
         let as_of = campaign.start + Days::new(u64::from(as_of_day));
 
+        phase("join and aggregation");
         // 8. Roll up and compute figures.
         // Parents without a geometry of their own get the union of their wards'.
         for i in (0..areas.len()).rev() {
@@ -507,6 +519,7 @@ impl Engine {
         }
         let (totals, figures) = aggregate(&areas, &leaves, &own, &campaign, as_of, as_of_day);
 
+        phase("roll-up");
         // 9. H3 layer.
         let leaf_pop: Vec<(&MultiPolygon<f64>, f64)> = leaves
             .iter()
@@ -526,6 +539,7 @@ impl Engine {
         );
         let hexes = hex::hex_layer(&counts, &population);
 
+        phase("H3 layer");
         tracing::info!(areas = areas.len(), teams = teams.len(), visits = visits.len(), outside, %as_of, "engine loaded");
         Ok(Self {
             areas,

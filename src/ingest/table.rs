@@ -174,23 +174,41 @@ impl Table {
                 expected: expected.to_owned(),
             });
         }
-        let mut offset = 0;
-        while offset < total {
-            let len = rows.min(total - offset);
-            let df = ParquetReader::new(open()?)
-                .with_slice(Some((offset, len)))
-                .finish()
-                .map_err(|e| polars_err(path, &e))?;
-            f(
-                &Self {
-                    path: path.to_owned(),
-                    df,
-                },
-                offset,
-            )?;
-            offset += len;
-        }
-        Ok(())
+        // The next slice is decoded on another thread while `f` works on this one.
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(Self, usize), IngestError>>(1);
+            scope.spawn(move || {
+                let mut offset = 0;
+                while offset < total {
+                    let len = rows.min(total - offset);
+                    let slice = open().and_then(|file| {
+                        ParquetReader::new(file)
+                            .with_slice(Some((offset, len)))
+                            .finish()
+                            .map_err(|e| polars_err(path, &e))
+                    });
+                    let failed = slice.is_err();
+                    let sent = tx.send(slice.map(|df| {
+                        (
+                            Self {
+                                path: path.to_owned(),
+                                df,
+                            },
+                            offset,
+                        )
+                    }));
+                    if failed || sent.is_err() {
+                        return;
+                    }
+                    offset += len;
+                }
+            });
+            for slice in rx {
+                let (table, offset) = slice?;
+                f(&table, offset)?;
+            }
+            Ok(())
+        })
     }
 
     /// Number of rows.
@@ -262,9 +280,21 @@ impl Table {
             .cast(&DataType::String)
             .map_err(|e| polars_err(&self.path, &e))?;
         let ca = s.str().map_err(|e| polars_err(&self.path, &e))?;
+        // Values repeat (rows come grouped by team): remember the last one.
+        let mut last: Option<(&str, Option<u32>)> = None;
         Ok(ca
             .iter()
-            .map(|v| v.map(str::trim).and_then(&code))
+            .map(|v| {
+                let v = v.map(str::trim)?;
+                match last {
+                    Some((text, known)) if text == v => known,
+                    _ => {
+                        let known = code(v);
+                        last = Some((v, known));
+                        known
+                    }
+                }
+            })
             .collect())
     }
 
