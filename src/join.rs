@@ -192,22 +192,8 @@ pub fn count(assignments: &[u32], areas: usize) -> (Vec<u64>, u64) {
 
 #[cfg(test)]
 mod tests {
-    use geo::{MultiPolygon, polygon};
-
     use super::*;
-
-    fn squares() -> Vec<MultiPolygon<f64>> {
-        // Two unit squares sharing the edge x = 1, the second with a hole.
-        vec![
-            MultiPolygon(vec![
-                polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 1.), (x: 0., y: 0.)],
-            ]),
-            MultiPolygon(vec![polygon!(
-                exterior: [(x: 1., y: 0.), (x: 2., y: 0.), (x: 2., y: 1.), (x: 1., y: 1.), (x: 1., y: 0.)],
-                interiors: [[(x: 1.4, y: 0.4), (x: 1.6, y: 0.4), (x: 1.6, y: 0.6), (x: 1.4, y: 0.6), (x: 1.4, y: 0.4)]],
-            )]),
-        ]
-    }
+    use crate::raster::tests::squares;
 
     #[test]
     fn hand_checked_points() {

@@ -586,12 +586,13 @@ fn rasterise(polygon: &Polygon<f64>, g: &Grid, gx: u32) -> Vec<(u32, CellState)>
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use geo::polygon;
 
     use super::*;
 
-    fn squares() -> Vec<MultiPolygon<f64>> {
+    /// Two unit squares sharing the edge x = 1, the second with a hole (also used by `join`).
+    pub(crate) fn squares() -> Vec<MultiPolygon<f64>> {
         vec![
             MultiPolygon(vec![
                 polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.), (x: 0., y: 1.), (x: 0., y: 0.)],

@@ -187,16 +187,23 @@ fn team_roster_problems() {
     );
 }
 
+/// A roster of one team, T1, and the box 106–107°E, 10–12°N.
+fn one_team_and_box() -> (HashMap<String, u32>, Extent) {
+    (
+        [("T1".to_owned(), 0)].into_iter().collect(),
+        Extent {
+            min_lon: 106.0,
+            min_lat: 10.0,
+            max_lon: 107.0,
+            max_lat: 12.0,
+        },
+    )
+}
+
 #[test]
 fn visits_keep_good_rows_and_count_bad_ones() {
     let dir = scratch("bad_visits");
-    let teams: HashMap<String, u32> = [("T1".to_owned(), 0)].into_iter().collect();
-    let extent = Extent {
-        min_lon: 106.0,
-        min_lat: 10.0,
-        max_lon: 107.0,
-        max_lat: 12.0,
-    };
+    let (teams, extent) = one_team_and_box();
     let p = write(
         &dir,
         "visits.csv",
@@ -304,13 +311,7 @@ fn parquet_read_in_slices_gives_the_same_visits_and_report() {
     use phuso::ingest::visits::read_visits_in_slices;
     use polars::prelude::ParquetWriter;
     let dir = scratch("sliced_visits");
-    let teams: HashMap<String, u32> = [("T1".to_owned(), 0)].into_iter().collect();
-    let extent = Extent {
-        min_lon: 106.0,
-        min_lat: 10.0,
-        max_lon: 107.0,
-        max_lat: 12.0,
-    };
+    let (teams, extent) = one_team_and_box();
     // Duplicate ids across slices (7 repeats 1, 8 repeats 6), bad rows in several slices.
     let csv = write(
         &dir,

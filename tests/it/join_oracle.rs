@@ -216,17 +216,22 @@ fn hard_points(areas: &[MultiPolygon<f64>], every: usize, seed: u64) -> (Vec<f64
     (lon, lat)
 }
 
-#[test]
-fn raster_join_equals_the_oracle_on_boundaries_at_every_resolution() {
-    use phuso::raster::RasterConfig;
-    let areas: Vec<MultiPolygon<f64>> = read_boundaries(
+/// The 36 bundled wards, in file order.
+fn bundled_wards() -> Vec<MultiPolygon<f64>> {
+    read_boundaries(
         &bundled().join("wards_2025.geojson"),
         &BoundaryFields::default(),
     )
     .unwrap()
     .into_iter()
     .map(|f| f.geometry)
-    .collect();
+    .collect()
+}
+
+#[test]
+fn raster_join_equals_the_oracle_on_boundaries_at_every_resolution() {
+    use phuso::raster::RasterConfig;
+    let areas = bundled_wards();
     let (mut lon, mut lat) = hard_points(&areas, 7, 1);
     let (rl, ra) = random_points(&areas, 20_000, 2);
     lon.extend(rl);
@@ -288,14 +293,7 @@ fn raster_join_equals_the_oracle_on_boundaries_at_every_resolution() {
 #[test]
 fn raster_resolves_most_points_without_a_polygon_test() {
     use phuso::raster::Hit;
-    let areas: Vec<MultiPolygon<f64>> = read_boundaries(
-        &bundled().join("wards_2025.geojson"),
-        &BoundaryFields::default(),
-    )
-    .unwrap()
-    .into_iter()
-    .map(|f| f.geometry)
-    .collect();
+    let areas = bundled_wards();
     let index = AreaIndex::new(areas.clone());
     let raster = index.raster().unwrap();
     let (lon, lat) = random_points(&areas, 50_000, 3);
