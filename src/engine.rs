@@ -4,13 +4,14 @@
 //! Area tree: province → former district → 2025 ward → neighbourhood. Parents always come
 //! before their children in [`Engine::areas`], so a reverse pass rolls totals up.
 
-use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use chrono::{Days, NaiveDate};
 use geo::{BoundingRect, GeodesicArea, MultiPolygon};
 use h3o::Resolution;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{IngestError, Problems};
@@ -189,6 +190,8 @@ pub struct Engine {
     points: VisitPoints,
     leaves: Vec<usize>,
     hex_resolution: Resolution,
+    /// The ranking of each level, computed on first use (figures do not change after load).
+    ranked: [OnceLock<Vec<Priority>>; 4],
 }
 
 /// The visit columns an engine keeps after loading.
@@ -562,6 +565,7 @@ impl Engine {
             },
             leaves,
             hex_resolution: config.hex_resolution,
+            ranked: Default::default(),
         })
     }
 
@@ -705,11 +709,19 @@ impl Engine {
         self.figures.iter().filter(move |f| f.level == level)
     }
 
-    /// The ranked list at `level`.
+    /// The ranked list at `level`, ranked once and then served from memory.
+    #[must_use]
+    pub fn ranked(&self, level: Level) -> &[Priority] {
+        self.ranked[level as usize].get_or_init(|| {
+            let at: Vec<Figures> = self.figures_at(level).cloned().collect();
+            priority::rank(&at, &self.campaign)
+        })
+    }
+
+    /// The ranked list at `level`, as an owned copy.
     #[must_use]
     pub fn priorities(&self, level: Level) -> Vec<Priority> {
-        let at: Vec<Figures> = self.figures_at(level).cloned().collect();
-        priority::rank(&at, &self.campaign)
+        self.ranked(level).to_vec()
     }
 
     /// The roster.

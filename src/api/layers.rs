@@ -81,7 +81,7 @@ pub fn properties(engine: &Engine, p: &Priority) -> Map<String, Value> {
 #[must_use]
 pub fn areas_document(engine: &Engine, level: Level, tolerance: f64) -> String {
     let features: Vec<Value> = engine
-        .priorities(level)
+        .ranked(level)
         .iter()
         .filter_map(|p| {
             let i = engine.position(&p.figures.code)?;

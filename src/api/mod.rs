@@ -195,7 +195,7 @@ async fn area(
         .position(&code)
         .ok_or_else(|| ApiError::NotFound(format!("no area with code {code:?}")))?;
     let a = &e.areas()[i];
-    let ranked = e.priorities(a.level);
+    let ranked = e.ranked(a.level);
     let p = ranked
         .iter()
         .find(|p| p.figures.code == code)
@@ -253,8 +253,12 @@ async fn priorities(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Json<
     params::only(&q, &["level", "limit"])?;
     let level = params::level(&q, Level::Ward)?;
     let limit = params::number(&q, "limit", 20, 1..=MAX_PRIORITIES)?;
-    let mut items = s.engine.priorities(level);
-    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let items: Vec<_> = s
+        .engine
+        .ranked(level)
+        .iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .collect();
     Ok(Json(
         json!({ "level": level, "as_of": s.engine.as_of(), "items": items }),
     ))

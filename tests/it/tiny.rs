@@ -181,6 +181,10 @@ fn ranking_explains_itself() {
     let e = load();
     let ranked = e.priorities(Level::Ward);
     assert_eq!(ranked[0].figures.code, "90001");
+    // Ranked once per level, then served from memory.
+    assert!(std::ptr::eq(e.ranked(Level::Ward), e.ranked(Level::Ward)));
+    assert_eq!(e.ranked(Level::Ward), ranked.as_slice());
+    assert_ne!(e.ranked(Level::Neighbourhood), ranked.as_slice());
     assert_eq!(
         ranked[0].reason,
         format!(
