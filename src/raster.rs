@@ -335,12 +335,6 @@ impl Raster {
         }
     }
 
-    /// Memory held by the raster's arrays, in bytes.
-    #[must_use]
-    pub fn bytes(&self) -> usize {
-        4 * (self.coarse.len() + self.fine.len() + self.lists.len())
-    }
-
     /// Coarse cells, fine blocks, candidate-list entries: for logs and benchmarks.
     #[must_use]
     pub fn shape(&self) -> (usize, usize, usize) {

@@ -306,9 +306,10 @@ async function runPlan(ev) {
   state.plan = p;
   state.planAdded = Object.fromEntries(p.rows.map((r) => [r.code, r.members_added + r.members_moved_in - r.members_moved_out]));
   renderPlan();
-  if (state.level !== 'neighbourhood') { state.level = 'neighbourhood'; document.getElementById('level').value = 'neighbourhood'; await loadAreas(false); await loadPriorities(); }
+  // Switch the metric first, so the neighbourhoods are drawn in the plan's colours straight away.
   state.metric = 'plan_added_metric';
   document.getElementById('metric').value = state.metric;
+  if (state.level !== 'neighbourhood') { state.level = 'neighbourhood'; document.getElementById('level').value = 'neighbourhood'; await loadAreas(false); await loadPriorities(); }
   styleAreas();
 }
 

@@ -119,7 +119,8 @@ test('planning panel: run a plan, see it on the map, edit by hand, export CSV', 
   const summary = await page.locator('#plan-summary').textContent();
   assert.match(summary, /^Đặt 200\/200 người/, summary);
   // The map switched to neighbourhoods coloured by the plan.
-  await page.waitForFunction(() => document.querySelectorAll('path.area').length === 586);
+  await page.waitForFunction(() => document.querySelectorAll('path.area').length === 586
+    && document.getElementById('metric').value === 'plan_added_metric');
   assert.equal(await page.locator('#metric').inputValue(), 'plan_added_metric');
   // Edit the first row by hand: the what-if gives a new latest completion.
   const first = page.locator('#plan-table tbody tr input').first();
