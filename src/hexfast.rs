@@ -18,6 +18,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use h3o::{CellIndex, LatLng, Resolution};
 use rayon::prelude::*;
 
+use crate::hex::cell_of;
+
 /// Points per rayon task.
 const CHUNK: usize = 64 * 1024;
 /// Tile side in cell edge lengths.
@@ -29,7 +31,7 @@ const SQRT3_2: f64 = 0.866_025_403_784_438_6;
 /// h3o's answer, as a raw index (0 for coordinates h3o rejects).
 #[inline]
 fn exact(lon: f64, lat: f64, res: Resolution) -> u64 {
-    LatLng::new(lat, lon).map_or(0, |ll| u64::from(ll.to_cell(res)))
+    cell_of(lon, lat, res).map_or(0, u64::from)
 }
 
 /// One tile's fitted map from (lon, lat) to lattice coordinates (x, y), where the lattice
@@ -62,7 +64,7 @@ impl Tile {
     /// plain lattice (pentagon, face edge) or the fit is poor.
     fn fit(x0: f64, y0: f64, side: f64, res: Resolution) -> Option<Self> {
         let (cx, cy) = (x0 + side / 2.0, y0 + side / 2.0);
-        let anchor = LatLng::new(cy, cx).ok()?.to_cell(res);
+        let anchor = cell_of(cx, cy, res)?;
         if anchor.is_pentagon() || anchor.icosahedron_faces().len() != 1 {
             return None;
         }
@@ -76,7 +78,7 @@ impl Tile {
                     x0 + side * f64::from(a) / 4.0,
                     y0 + side * f64::from(b) / 4.0,
                 );
-                let cell = LatLng::new(y, x).ok()?.to_cell(res);
+                let cell = cell_of(x, y, res)?;
                 if cell.is_pentagon() || cell.icosahedron_faces().len() != 1 {
                     return None;
                 }
@@ -234,11 +236,7 @@ where
 pub fn cells(lon: &[f64], lat: &[f64], res: Resolution) -> Vec<u64> {
     assert_eq!(lon.len(), lat.len(), "lon and lat columns differ in length");
     let Some(grid) = TileGrid::over(lon, lat, res) else {
-        return lon
-            .par_iter()
-            .zip(lat)
-            .map(|(&x, &y)| exact(x, y, res))
-            .collect();
+        return cells_h3o(lon, lat, res);
     };
     let mut out = vec![0_u64; lon.len()];
     out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, dst)| {

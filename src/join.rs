@@ -126,6 +126,13 @@ impl Counts {
     }
 }
 
+/// True for a usable coordinate: lon in −180..=180 and lat in −90..=90 (NaN is not).
+#[must_use]
+#[inline]
+pub fn in_range(lon: f64, lat: f64) -> bool {
+    (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)
+}
+
 /// Counts the points per area in parallel, each task with its own counters merged at the end:
 /// nothing is stored per point. Same answers as [`count`] over [`assign`].
 ///
@@ -144,15 +151,13 @@ pub fn count_points(index: &AreaIndex, lon: &[f64], lat: &[f64]) -> Counts {
                     OUTSIDE => acc.outside += 1,
                     a => acc.per_area[a as usize] += 1,
                 };
-                let valid =
-                    |x: f64, y: f64| (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y);
                 let mut invalid = 0;
                 if let Some(raster) = index.raster() {
                     let mut values = [0; BATCH];
                     for (bx, by) in xs.chunks(BATCH).zip(ys.chunks(BATCH)) {
                         raster.lookup_batch(bx, by, &mut values);
                         for ((&x, &y), &v) in bx.iter().zip(by).zip(&values) {
-                            if valid(x, y) {
+                            if in_range(x, y) {
                                 add(resolve(index, raster.hit(v), x, y));
                             } else {
                                 invalid += 1;
@@ -161,7 +166,7 @@ pub fn count_points(index: &AreaIndex, lon: &[f64], lat: &[f64]) -> Counts {
                     }
                 } else {
                     for (&x, &y) in xs.iter().zip(ys) {
-                        if valid(x, y) {
+                        if in_range(x, y) {
                             add(locate(index, x, y));
                         } else {
                             invalid += 1;

@@ -13,7 +13,7 @@ use phuso::engine::{Engine, EngineConfig, EngineError, PopulationSource, read_no
 use phuso::generate::{GenerateConfig, GenerateError, generate};
 use phuso::ingest::boundaries::{BoundaryFields, read_boundaries};
 use phuso::ingest::table::Table;
-use phuso::join::{OUTSIDE, assign, count_points};
+use phuso::join::{OUTSIDE, assign, count_points, in_range};
 use phuso::output::{self, Format};
 use phuso::{AreaIndex, IngestError, Level};
 
@@ -473,13 +473,12 @@ fn join_command(
     let t_read = t0.elapsed();
     let counts = count_points(&index, &xs, &ys);
     let t_join = t0.elapsed();
-    let valid = |x: f64, y: f64| (-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y);
     if counts.invalid > 0 {
         for (row, (x, y)) in xs
             .iter()
             .zip(&ys)
             .enumerate()
-            .filter(|(_, (x, y))| !valid(**x, **y))
+            .filter(|(_, (x, y))| !in_range(**x, **y))
             .take(10)
         {
             eprintln!(
@@ -506,7 +505,7 @@ fn join_command(
         );
         writeln!(w, "row,code")?;
         for (i, (&a, (&x, &y))) in assigned.iter().zip(xs.iter().zip(&ys)).enumerate() {
-            let code = if a == OUTSIDE || !valid(x, y) {
+            let code = if a == OUTSIDE || !in_range(x, y) {
                 ""
             } else {
                 codes[a as usize].as_str()

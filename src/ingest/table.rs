@@ -80,6 +80,22 @@ fn polars_err(path: &Path, e: &PolarsError) -> IngestError {
     IngestError::format(path, format!("cannot read as a table: {e}"))
 }
 
+fn empty(path: &Path, expected: &str) -> IngestError {
+    IngestError::Empty {
+        file: path.to_owned(),
+        expected: expected.to_owned(),
+    }
+}
+
+/// A missing file is an I/O error, a zero-byte one an [`IngestError::Empty`].
+fn non_empty_file(path: &Path, expected: &str) -> Result<(), IngestError> {
+    let meta = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?;
+    if meta.len() == 0 {
+        return Err(empty(path, expected));
+    }
+    Ok(())
+}
+
 impl Table {
     /// Reads a whole table; `columns` limits Parquet reads to those columns when they exist.
     ///
@@ -102,13 +118,7 @@ impl Table {
         columns: &[&str],
     ) -> Result<Self, IngestError> {
         let format = TableFormat::of(path)?;
-        let meta = std::fs::metadata(path).map_err(|e| IngestError::io(path, e))?;
-        if meta.len() == 0 {
-            return Err(IngestError::Empty {
-                file: path.to_owned(),
-                expected: expected.to_owned(),
-            });
-        }
+        non_empty_file(path, expected)?;
         let df = match format {
             TableFormat::Csv => CsvReadOptions::default()
                 .with_has_header(true)
@@ -129,10 +139,7 @@ impl Table {
         }
         .map_err(|e| polars_err(path, &e))?;
         if df.height() == 0 {
-            return Err(IngestError::Empty {
-                file: path.to_owned(),
-                expected: expected.to_owned(),
-            });
+            return Err(empty(path, expected));
         }
         Ok(Self {
             path: path.to_owned(),
@@ -155,24 +162,12 @@ impl Table {
             return f(&Self::read(path, expected)?, 0);
         }
         let open = || File::open(path).map_err(|e| IngestError::io(path, e));
-        if std::fs::metadata(path)
-            .map_err(|e| IngestError::io(path, e))?
-            .len()
-            == 0
-        {
-            return Err(IngestError::Empty {
-                file: path.to_owned(),
-                expected: expected.to_owned(),
-            });
-        }
+        non_empty_file(path, expected)?;
         let total = ParquetReader::new(open()?)
             .num_rows()
             .map_err(|e| polars_err(path, &e))?;
         if total == 0 {
-            return Err(IngestError::Empty {
-                file: path.to_owned(),
-                expected: expected.to_owned(),
-            });
+            return Err(empty(path, expected));
         }
         // The next slice is decoded on another thread while `f` works on this one.
         std::thread::scope(|scope| {

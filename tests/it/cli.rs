@@ -1,20 +1,6 @@
 //! The `phuso` binary: outputs, field names and exit codes.
 
-use std::process::Command;
-
-use crate::{fixture, scratch};
-
-fn phuso(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_phuso"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use crate::{fixture, phuso, scratch};
 
 #[test]
 fn report_csv_has_the_documented_fields() {

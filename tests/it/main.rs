@@ -30,6 +30,19 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Runs the `phuso` binary: (exit code, standard output, standard error).
+pub fn phuso(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_phuso"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
 /// The bundled data loaded once for every test that needs it.
 pub fn bundled_engine() -> std::sync::Arc<phuso::Engine> {
     static ENGINE: std::sync::OnceLock<std::sync::Arc<phuso::Engine>> = std::sync::OnceLock::new();

@@ -1,7 +1,6 @@
 //! Norm audit, projection, allocation and what-if on the hand-made fixture, through the library,
 //! the CLI and the API.
 
-use std::process::Command;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -181,60 +180,37 @@ fn whatif_recomputes_without_touching_the_data() {
 #[test]
 fn plan_and_audit_on_the_command_line() {
     let tiny = fixture("tiny");
-    let out = Command::new(env!("CARGO_BIN_EXE_phuso"))
-        .args([
-            "plan",
-            "--data",
-            tiny.to_str().unwrap(),
-            "--volunteers",
-            "4",
-            "--format",
-            "csv",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let data = tiny.to_str().unwrap();
+    let (code, text, err) = crate::phuso(&[
+        "plan",
+        "--data",
+        data,
+        "--volunteers",
+        "4",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code, 0, "{err}");
     assert!(text.starts_with("code,name,members_before,members_added,members_moved_in,members_moved_out,members_after,completion_before,completion_after"), "{text}");
     assert!(
         text.contains("90001-02,Khu phố 2,2,4,0,0,6,2025-11-28,2025-10-22"),
         "{text}"
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_phuso"))
-        .args([
-            "audit",
-            "--data",
-            tiny.to_str().unwrap(),
-            "--level",
-            "neighbourhood",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .contains("3 residential groups, 1 pairs: 2 pairs short")
-    );
+    let (_, text, _) = crate::phuso(&["audit", "--data", data, "--level", "neighbourhood"]);
+    assert!(text.contains("3 residential groups, 1 pairs: 2 pairs short"));
     let bad = crate::scratch("bad_norms_cli");
     std::fs::write(bad.join("norms.toml"), "[campaign]\nstart = \"2025-10-01\"\ndays = 0\ntarget_coverage = 0.8\nrate_window_days = 7\nfallback_households_per_member_day = 8.0\ntntn_min_members = 20\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_phuso"))
-        .args([
-            "plan",
-            "--data",
-            tiny.to_str().unwrap(),
-            "--norms",
-            bad.join("norms.toml").to_str().unwrap(),
-            "--volunteers",
-            "2",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8(out.stderr)
-            .unwrap()
-            .contains("`days` = 0: expected 1..=3650")
-    );
+    let (code, _, err) = crate::phuso(&[
+        "plan",
+        "--data",
+        data,
+        "--norms",
+        bad.join("norms.toml").to_str().unwrap(),
+        "--volunteers",
+        "2",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("`days` = 0: expected 1..=3650"));
 }
 
 async fn post(
