@@ -135,7 +135,7 @@ fn plan(c: &mut Criterion) {
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let areas: Vec<PlanArea> = (0..33_210)
         .map(|_| PlanArea {
-            remaining: f64::from(rng.random_range(0..2_000_u32)),
+            remaining: rng.random_range(0..2_000_u64),
             rate: rng.random_range(1.0..12.0),
             members: rng.random_range(0..12),
             below_norm: rng.random_bool(0.9),
@@ -145,15 +145,15 @@ fn plan(c: &mut Criterion) {
     let mut g = c.benchmark_group("plan_national_33210_areas");
     g.sample_size(10);
     for volunteers in [200_u64, 10_000] {
-        let a = allocate(&areas, volunteers / 2, 0);
+        let a = allocate(&areas, volunteers / 2, 0, 2);
         assert_eq!(a.added.iter().sum::<u64>(), volunteers);
         assert!(a.max_days_after <= a.max_days_before);
         g.bench_function(format!("k{volunteers}"), |b| {
-            b.iter(|| allocate(black_box(&areas), volunteers / 2, 0))
+            b.iter(|| allocate(black_box(&areas), volunteers / 2, 0, 2))
         });
     }
     g.bench_function("k10000_moves100", |b| {
-        b.iter(|| allocate(black_box(&areas), 5_000, 100))
+        b.iter(|| allocate(black_box(&areas), 5_000, 100, 2))
     });
     g.finish();
 }

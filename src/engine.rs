@@ -250,14 +250,16 @@ impl Engine {
             for (i, f) in features.iter().enumerate() {
                 match &f.parent_code {
                     Some(w) if ward_codes.contains(w) => {}
-                    other => problems.push(format!("feature {i} (code {:?}): field `ward_code`: unknown code {:?}; expected a ward of {}", f.code.0, other.as_ref().map(|c| &c.0), p.wards.display())),
+                    other => problems.push(format!("feature {i} (code {:?}): field `ward_code`: unknown code {}; expected a ward of {}", f.code.0, crate::error::shown(other.as_ref().map(|c| c.0.as_str())), p.wards.display())),
                 }
                 for key in ["population", "households"] {
                     if number_property(f, key).is_none() {
                         problems.push(format!(
-                            "feature {i} (code {:?}): field `{key}`: {:?}; expected a number ≥ 0",
+                            "feature {i} (code {:?}): field `{key}`: {}; expected a number ≥ 0",
                             f.code.0,
-                            f.properties.get(key)
+                            f.properties
+                                .get(key)
+                                .map_or_else(|| "absent".to_owned(), ToString::to_string)
                         ));
                     }
                 }
@@ -390,7 +392,13 @@ impl Engine {
         }
 
         // 5. Teams.
-        let teams = read_teams(&p.teams, &by_code.keys().cloned().collect())?;
+        let leaf_codes: HashSet<AreaCode> = leaves.iter().map(|&l| areas[l].code.clone()).collect();
+        let parent_codes: HashSet<AreaCode> = by_code
+            .keys()
+            .filter(|c| !leaf_codes.contains(*c))
+            .cloned()
+            .collect();
+        let teams = read_teams(&p.teams, &leaf_codes, &parent_codes)?;
         let mut largest_tntn: HashMap<usize, u32> = HashMap::new();
         for t in &teams {
             let a = by_code[&t.area_code];
@@ -641,8 +649,8 @@ impl Engine {
         Ok((campaign, figures))
     }
 
-    /// The norm audit of the areas at `level`, worst first (most pairs short, then most
-    /// neighbourhoods below the TNTN norm).
+    /// The norm audit of the areas at `level`, furthest from the norms first (most TNTN members
+    /// short, then most pairs short), numbered.
     #[must_use]
     pub fn audit(&self, level: Level) -> Vec<crate::audit::AuditRow> {
         let mut rows: Vec<crate::audit::AuditRow> = (0..self.areas.len())
@@ -657,13 +665,19 @@ impl Engine {
                 )
             })
             .collect();
-        rows.sort_by(|a, b| {
-            b.pairs_short
-                .cmp(&a.pairs_short)
-                .then(b.norm_members_short.cmp(&a.norm_members_short))
-                .then(a.code.cmp(&b.code))
-        });
+        crate::audit::rank(&mut rows);
         rows
+    }
+
+    /// The audit of `level` with its summary (province totals and the paragraph).
+    #[must_use]
+    pub fn audit_with_summary(
+        &self,
+        level: Level,
+    ) -> (crate::audit::AuditSummary, Vec<crate::audit::AuditRow>) {
+        let rows = self.audit(level);
+        let summary = crate::audit::summary(level, &rows, &self.totals[0], &self.campaign);
+        (summary, rows)
     }
 
     /// The level of the leaf areas (neighbourhood in the bundled data).
@@ -672,6 +686,12 @@ impl Engine {
         self.leaves
             .first()
             .map_or(Level::Ward, |&l| self.areas[l].level)
+    }
+
+    /// Positions of the leaf areas (where teams work and the projection is computed).
+    #[must_use]
+    pub fn leaves(&self) -> &[usize] {
+        &self.leaves
     }
 
     /// Direct totals of every area (before roll-up).
@@ -815,8 +835,10 @@ fn aggregate(
 ) -> (Vec<Totals>, Vec<Figures>) {
     let mut totals = own.to_vec();
     for &leaf in leaves {
-        totals[leaf].members_needed =
-            metrics::leaf_members_needed(&totals[leaf], campaign, as_of, as_of_day);
+        match metrics::leaf_members_needed(&totals[leaf], campaign, as_of, as_of_day) {
+            Some(n) => totals[leaf].members_needed = n,
+            None => totals[leaf].out_of_reach = 1,
+        }
     }
     for i in (1..areas.len()).rev() {
         let parent = areas[i].parent.expect("only the province has no parent");

@@ -90,6 +90,16 @@ impl IngestError {
     }
 }
 
+/// A cell's text for a message: `"XXX"` quoted, or `empty` when there is none (never Rust's
+/// `Some("XXX")`).
+#[must_use]
+pub fn shown(value: Option<&str>) -> String {
+    match value {
+        Some(v) if !v.is_empty() => format!("{v:?}"),
+        _ => "empty".to_owned(),
+    }
+}
+
 /// Collects problems up to [`MAX_LISTED_PROBLEMS`], counting the rest.
 #[derive(Debug, Default)]
 pub struct Problems {

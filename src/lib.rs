@@ -13,6 +13,7 @@
 //! - [`join`]: the refine phase (exact point-in-polygon, border rule) and the brute-force oracle.
 //! - [`hexfast`]: H3 cells for many points, equal to h3o's, mostly without calling it.
 //! - [`hex`]: H3 aggregation with h3o: visits, households, population and blind spots per cell.
+//! - [`projection`]: the one projection model: days to target, completion, members needed.
 //! - [`metrics`]: per-area figures and their formulas.
 //! - [`priority`]: the ranking with reason sentences in English and Vietnamese.
 //! - [`engine`]: load a data directory once, join, roll up, answer queries and what-ifs.
@@ -43,6 +44,7 @@ pub mod output;
 pub mod plan;
 pub mod prepared;
 pub mod priority;
+pub mod projection;
 pub mod raster;
 
 pub use engine::{DataPaths, Engine, EngineConfig, EngineError, PopulationSource};

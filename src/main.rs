@@ -34,11 +34,11 @@ enum Command {
         #[arg(long, default_value = default_data())]
         data: PathBuf,
         /// Level to rank.
-        #[arg(long, default_value = "ward")]
+        #[arg(long, value_enum, default_value = "ward")]
         level: Level,
-        /// Rows to show (0 = all).
-        #[arg(long, default_value_t = 15)]
-        limit: usize,
+        /// Rows to show (0 = all). Default: 15 in the table; every row in JSON and CSV.
+        #[arg(long)]
+        limit: Option<usize>,
         /// Output format.
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
@@ -76,7 +76,7 @@ enum Command {
         #[arg(long)]
         norms: Option<PathBuf>,
         /// Level to audit.
-        #[arg(long, default_value = "ward")]
+        #[arg(long, value_enum, default_value = "ward")]
         level: Level,
         /// Rows to show (0 = all).
         #[arg(long, default_value_t = 0)]
@@ -88,7 +88,8 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Place K new volunteers in pairs so the latest completion is as early as possible.
+    /// Place new volunteers in pairs so the latest completion is as early as possible, or find
+    /// the fewest that meet the deadline (--meet-deadline).
     Plan {
         /// Data directory.
         #[arg(long, default_value = default_data())]
@@ -97,13 +98,17 @@ enum Command {
         #[arg(long)]
         norms: Option<PathBuf>,
         /// New volunteers to place (in pairs).
-        #[arg(long)]
-        volunteers: u64,
+        #[arg(long, required_unless_present = "meet_deadline")]
+        volunteers: Option<u64>,
+        /// Find the fewest new volunteers, and where, so that every area finishes by the deadline.
+        #[arg(long, conflicts_with_all = ["volunteers", "allow_moves"])]
+        meet_deadline: bool,
         /// Moves of existing pairs allowed.
         #[arg(long, default_value_t = 0)]
         allow_moves: u64,
-        /// Level to plan for.
-        #[arg(long, default_value = "neighbourhood")]
+        /// Level to report the plan at (pairs are always placed in the leaf areas, where members
+        /// work; coarser levels are their sums).
+        #[arg(long, value_enum, default_value = "neighbourhood")]
         level: Level,
         /// Output format.
         #[arg(long, value_enum, default_value = "table")]
@@ -161,9 +166,12 @@ enum Command {
         /// Data directory with the real wards, census and norms.
         #[arg(long, default_value = default_data())]
         data: PathBuf,
-        /// Output directory.
-        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data/synthetic"))]
+        /// Output directory (required: the bundled data is never overwritten by default).
+        #[arg(long)]
         out: PathBuf,
+        /// Overwrite files that already exist in --out.
+        #[arg(long)]
+        force: bool,
         /// Seed: the same seed writes the same files.
         #[arg(long, default_value_t = 2025)]
         seed: u64,
@@ -184,16 +192,20 @@ const fn default_data() -> &'static str {
 }
 
 fn main() -> ExitCode {
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
     match run(Cli::parse()) {
         Ok(code) => code,
+        // `phuso … | head`: the reader went away; nothing is wrong.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             // Input problems (unreadable, malformed, missing columns) exit with 2.
             let input = e
                 .chain()
@@ -203,11 +215,48 @@ fn main() -> ExitCode {
     }
 }
 
+/// True when the error is a write to a closed pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// The error and its causes, each said once (a cause already quoted by its parent is skipped).
+fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
+/// Writes one line to standard output (an error, not a panic, when the reader has gone).
+fn say(line: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")
+}
+
 fn load(
     data: &Path,
     norms: Option<PathBuf>,
     population: PopulationSource,
 ) -> anyhow::Result<Engine> {
+    if !data.is_dir() {
+        anyhow::bail!(
+            "--data {}: no such folder; expected a data directory (see data/README.md for its layout)",
+            data.display()
+        );
+    }
     let mut config = EngineConfig::for_dir(data);
     config.population = population;
     if let Some(n) = norms {
@@ -240,6 +289,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let started = Instant::now();
             let engine = load(&data, None, population)?;
             let mut rows = engine.priorities(level);
+            let all = rows.len();
+            // The table is for reading: 15 rows unless asked; machine formats get every row.
+            let limit = limit.unwrap_or(if format == Format::Table { 15 } else { 0 });
             if limit > 0 {
                 rows.truncate(limit);
             }
@@ -247,10 +299,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Format::Table => {
                     let r = engine.visit_report();
                     let c = engine.campaign();
+                    let shown = if rows.len() < all {
+                        format!(" (the first {} shown; --limit 0 for all)", rows.len())
+                    } else {
+                        String::new()
+                    };
                     let mut head = format!(
-                        "Phủ Số — {} areas at level {level}, data as of {} (campaign {} → deadline {}, target {:.0}%)\n\
+                        "Phủ Số — {all} areas at level {level}{shown}, data as of {} (campaign {} → deadline {}, target {:.0}%)\n\
                          visits: {} read, {} accepted, {} rejected, {} outside every area\n\n",
-                        engine.figures_at(level).count(),
                         engine.as_of(),
                         c.start,
                         c.deadline(),
@@ -293,13 +349,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
         } => {
             let engine = load(&data, norms, PopulationSource::default())?;
-            let mut rows = engine.audit(level);
+            let (summary, mut rows) = engine.audit_with_summary(level);
             if limit > 0 {
                 rows.truncate(limit);
             }
             let text = match format {
-                Format::Table => output::audit_table(&rows),
-                Format::Json => output::json(&rows)?,
+                Format::Table => format!("{}\n\n{}", summary.text, output::audit_table(&rows)),
+                Format::Json => serde_json::to_string_pretty(
+                    &serde_json::json!({ "summary": summary, "items": rows }),
+                )?,
                 Format::Csv => output::csv(&rows)?,
             };
             write_out(out.as_deref(), &text)?;
@@ -309,6 +367,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             data,
             norms,
             volunteers,
+            meet_deadline,
             allow_moves,
             level,
             format,
@@ -316,7 +375,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let engine = load(&data, norms, PopulationSource::default())?;
             let started = Instant::now();
-            let p = phuso::plan::plan(&engine, level, volunteers, allow_moves);
+            let asked = match volunteers {
+                Some(k) if !meet_deadline => phuso::plan::Volunteers::Count(k),
+                _ => phuso::plan::Volunteers::MeetDeadline,
+            };
+            let p = phuso::plan::plan(&engine, level, asked, allow_moves)?;
             tracing::info!(
                 elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
                 "plan done"
@@ -337,16 +400,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             population,
         } => {
             let started = Instant::now();
+            // Bind first: a busy port is said at once, not after the data has loaded.
+            let listener = std::net::TcpListener::bind(&addr).with_context(|| {
+                format!("cannot listen on {addr} (is another server using it? choose another with --addr, e.g. --addr 127.0.0.1:0)")
+            })?;
             let engine = std::sync::Arc::new(load(&data, None, population)?);
             let state = std::sync::Arc::new(phuso::api::AppState::new(engine, basemap));
             let loaded = started.elapsed().as_secs_f64();
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             runtime
-                .block_on(phuso::api::serve(state, Some(web), &addr, |bound| {
-                    println!(
+                .block_on(phuso::api::serve(state, Some(web), listener, |bound| {
+                    let _ = say(&format!(
                         "Phủ Số map ready in {loaded:.1} s: open http://{bound}/ (Ctrl-C to stop)"
-                    );
+                    ));
                 }))
                 .with_context(|| format!("cannot serve on {addr}"))?;
             Ok(ExitCode::SUCCESS)
@@ -378,19 +445,34 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Generate {
             data,
             out,
+            force,
             seed,
             visits,
             days_elapsed,
             csv,
         } => {
             let campaign = read_norms(&data.join("norms.toml"))?;
+            if !force {
+                let existing: Vec<String> = phuso::generate::OUTPUT_FILES
+                    .iter()
+                    .filter(|f| out.join(f).exists())
+                    .map(|f| out.join(f).display().to_string())
+                    .collect();
+                if !existing.is_empty() {
+                    anyhow::bail!(
+                        "--out {}: would overwrite {}; give another --out, or --force to replace them",
+                        out.display(),
+                        existing.join(", ")
+                    );
+                }
+            }
             let mut config = GenerateConfig::bundled(&data, &out, campaign);
             config.seed = seed;
             config.visits = visits;
             config.days_elapsed = days_elapsed;
             config.csv = csv;
             let summary = generate(&config)?;
-            println!("{}", serde_json::to_string_pretty(&summary)?);
+            say(&serde_json::to_string_pretty(&summary)?)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -425,19 +507,17 @@ fn bench_command(
         let (lon, lat) = phuso::bench::clustered_points(&geometries, points, seed);
         (lon, lat, format!("generated, seed {seed}"))
     };
-    println!(
-        "{}",
-        serde_json::json!({
-            "areas": areas.display().to_string(),
-            "area_count": geometries.len(),
-            "points": lon.len(),
-            "points_source": source,
-            "points_ready_s": t.elapsed().as_secs_f64(),
-            "threads": rayon::current_num_threads(),
-        })
-    );
+    say(&serde_json::json!({
+        "areas": areas.display().to_string(),
+        "area_count": geometries.len(),
+        "points": lon.len(),
+        "points_source": source,
+        "points_ready_s": t.elapsed().as_secs_f64(),
+        "threads": rayon::current_num_threads(),
+    })
+    .to_string())?;
     for m in phuso::bench::run(geometries, &lon, &lat, &resolutions) {
-        println!("{}", serde_json::to_string(&m)?);
+        say(&serde_json::to_string(&m)?)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -14,14 +14,17 @@
 //! | `new_households_per_day` | `households first reached in window / window days` |
 //! | `target_households` | `ceil(target_coverage × households)` |
 //! | `remaining_households` | `max(0, target_households − households_reached)` |
-//! | `days_to_target` | leaves: `0` when nothing remains; else `ceil(remaining / (per_member_rate × members))`; none without members. Parents: the largest of their children's (none if any child has none): an area is done when its last neighbourhood is |
+//! | `days_to_target` | leaves: [`projection::days_to_finish`]`(remaining, per_member_rate, members)`: `0` when nothing remains; else `ceil(remaining / (per_member_rate × members))`; none without members. Parents: [`projection::slowest`] of their children (none if any child has none): an area is done when its last neighbourhood is |
 //! | `projected_completion` | `as_of + days_to_target` |
 //! | `completion_optimistic`, `completion_pessimistic` | the same with the window's mean daily pace ± one standard deviation (scaled by members / observed members in a what-if); parents: the slowest child's |
 //! | `on_track` | leaves: `projected_completion ≤ deadline` (false when there is no projection); parents: every child on track |
 //! | `per_member_rate` | `households first reached in window / (members × window days)`; when 0 or undefined, the configured fallback capacity |
-//! | `days_left` | `max(1, deadline − as_of)` |
-//! | `members_needed` | leaves: `max(0, ceil(remaining / (per_member_rate × days_left)) − members)`; parents: the sum of their children's |
+//! | `days_left` | `deadline − as_of` (≥ 1: visits after the deadline are rejected) |
+//! | `members_needed` | leaves: [`projection::members_needed`]: the smallest number of added members, in whole groups of `members_per_group` (pairs), with `days_to_target ≤ days_left`; parents: the sum of their children's |
 //! | `norm_members_short` | neighbourhoods: `max(0, tntn_min_members − largest TNTN team)`; parents: the sum |
+//!
+//! The projection model (one for every command, level and the page) is stated in
+//! [`crate::projection`].
 //!
 //! A household is *reached* once, in the area of its earliest visit inside any area.
 
@@ -29,6 +32,7 @@ use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Level, Service};
+use crate::projection;
 
 /// Campaign settings and staffing norms (the `[campaign]` and `[norms]` of `norms.toml`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,6 +163,8 @@ pub struct Totals {
     pub norm_members_short: u64,
     /// Members needed to finish by the deadline (leaves by formula, parents by sum).
     pub members_needed: u64,
+    /// Leaves that no number of members can finish by the deadline (no days left).
+    pub out_of_reach: u64,
     /// Residential groups (tổ dân phố).
     pub residential_groups: u64,
     /// Pairs the members form (`members / members_per_group`, per neighbourhood).
@@ -211,6 +217,7 @@ impl Totals {
         self.neighbourhoods_below_norm += other.neighbourhoods_below_norm;
         self.norm_members_short += other.norm_members_short;
         self.members_needed += other.members_needed;
+        self.out_of_reach += other.out_of_reach;
         self.residential_groups += other.residential_groups;
         self.pairs += other.pairs;
         self.pairs_short += other.pairs_short;
@@ -248,22 +255,30 @@ pub fn remaining_households(t: &Totals, campaign: &Campaign) -> u64 {
     target.saturating_sub(t.households_reached)
 }
 
-/// Members needed by a leaf area to finish by the deadline (formula in the module docs).
+/// Days from `as_of` to the deadline.
+#[must_use]
+pub fn days_left(campaign: &Campaign, as_of: NaiveDate) -> i64 {
+    (campaign.deadline() - as_of).num_days()
+}
+
+/// Members needed by a leaf area to finish by the deadline ([`projection::members_needed`] with
+/// this area's remaining households, pace and members; whole groups of `members_per_group`).
+/// `None` when no number of members can (no days left while households remain).
 #[must_use]
 pub fn leaf_members_needed(
     t: &Totals,
     campaign: &Campaign,
     as_of: NaiveDate,
     as_of_day: u32,
-) -> u64 {
-    let remaining = remaining_households(t, campaign);
-    if remaining == 0 {
-        return 0;
-    }
+) -> Option<u64> {
     let (rate, _) = per_member_rate(t, campaign, as_of_day);
-    let days_left = (campaign.deadline() - as_of).num_days().max(1) as f64;
-    let required = (remaining as f64 / (rate * days_left)).ceil() as u64;
-    required.saturating_sub(t.members)
+    projection::members_needed(
+        remaining_households(t, campaign),
+        rate,
+        t.members,
+        days_left(campaign, as_of),
+        u64::from(campaign.members_per_group),
+    )
 }
 
 /// The figures of one area, with exactly the field names of the JSON and CSV outputs.
@@ -354,14 +369,7 @@ pub fn figures(
     let remaining = remaining_households(t, campaign);
     // Projected pace: the per-member pace (observed, or the fallback) times today's members.
     let (rate, _) = per_member_rate(t, campaign, as_of_day);
-    let pace = rate * t.members as f64;
-    let days_to_target = if remaining == 0 {
-        Some(0)
-    } else if pace > 0.0 {
-        Some((remaining as f64 / pace).ceil() as u64)
-    } else {
-        None
-    };
+    let days_to_target = projection::days_to_finish(remaining, rate, t.members);
     let scale = if t.observed_members > 0 {
         t.members as f64 / t.observed_members as f64
     } else {
@@ -443,7 +451,7 @@ pub fn roll_up_projection(figures: &mut [Figures], children: &[&[usize]], as_of:
         if children[i].is_empty() {
             continue;
         }
-        let mut days = Some(0);
+        let days = projection::slowest(children[i].iter().map(|&c| figures[c].days_to_target));
         let mut on_track = true;
         let (mut optimistic, mut pessimistic) = (Some(as_of), Some(as_of));
         let slowest = |a: Option<NaiveDate>, b: Option<NaiveDate>| match (a, b) {
@@ -451,10 +459,6 @@ pub fn roll_up_projection(figures: &mut [Figures], children: &[&[usize]], as_of:
             _ => None,
         };
         for &c in children[i] {
-            days = match (days, figures[c].days_to_target) {
-                (Some(a), Some(b)) => Some(a.max(b)),
-                _ => None,
-            };
             on_track &= figures[c].on_track;
             optimistic = slowest(optimistic, figures[c].completion_optimistic);
             pessimistic = slowest(pessimistic, figures[c].completion_pessimistic);
@@ -524,14 +528,15 @@ mod tests {
         for d in 49..56 {
             t.daily_new_households[d] = 70;
         }
-        // per-member rate = 490 / (10 × 7) = 7; remaining 860; 860 / (7 × 5) = 24.57 → 25; 25 − 10 = 15.
+        // per-member rate = 490 / (10 × 7) = 7; remaining 860; 860 / (7 × 5) = 24.57 → 25
+        // members; 25 − 10 = 15, in pairs → 16.
         assert_eq!(per_member_rate(&t, &c, 55), (7.0, true));
-        assert_eq!(leaf_members_needed(&t, &c, as_of, 55), 15);
-        // No members at all: fallback 8 per member-day; 860 / (8 × 5) = 21.5 → 22.
+        assert_eq!(leaf_members_needed(&t, &c, as_of, 55), Some(16));
+        // No members at all: fallback 8 per member-day; 860 / (8 × 5) = 21.5 → 22 (11 pairs).
         t.members = 0;
         t.observed_members = 0;
         assert_eq!(per_member_rate(&t, &c, 55), (8.0, false));
-        assert_eq!(leaf_members_needed(&t, &c, as_of, 55), 22);
+        assert_eq!(leaf_members_needed(&t, &c, as_of, 55), Some(22));
     }
 
     #[test]

@@ -73,6 +73,31 @@ pub fn csv<T: Serialize>(rows: &[T]) -> serde_json::Result<String> {
     Ok(out)
 }
 
+/// `name` in at most `width` characters: whole words, with "…" when cut (a single word longer
+/// than `width` is cut at `width − 1`).
+#[must_use]
+pub fn fit(name: &str, width: usize) -> String {
+    if name.chars().count() <= width {
+        return name.to_owned();
+    }
+    let mut out = String::new();
+    for word in name.split_whitespace() {
+        let sep = usize::from(!out.is_empty());
+        if out.chars().count() + sep + word.chars().count() + 1 > width {
+            break;
+        }
+        if sep == 1 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if out.is_empty() {
+        out = name.chars().take(width.saturating_sub(1)).collect();
+    }
+    out.push('…');
+    out
+}
+
 /// The ranked list as an aligned table, with the reason on its own line under each row.
 #[must_use]
 pub fn priority_table(rows: &[Priority]) -> String {
@@ -94,7 +119,7 @@ pub fn priority_table(rows: &[Priority]) -> String {
     );
     for p in rows {
         let f = &p.figures;
-        let name: String = f.name.chars().take(28).collect();
+        let name = fit(&f.name, 28);
         let _ = writeln!(
             out,
             "{:>4}  {:<9} {:<28} {:>9} {:>8} {:>7} {:>9} {:>7.1}% {:>7} {:>8} {:>7}",
@@ -176,62 +201,95 @@ pub fn audit_table(rows: &[crate::audit::AuditRow]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<9} {:<30} {:>6} {:>8} {:>9} {:>7} {:>6} {:>10}",
-        "code", "name", "teams", "members", "tntn <20", "groups", "pairs", "pairs short"
+        "{:>4}  {:<9} {:<30} {:>6} {:>8} {:>10} {:>10} {:>7} {:>6} {:>11}",
+        "rank",
+        "code",
+        "name",
+        "teams",
+        "members",
+        "below TNTN",
+        "TNTN short",
+        "groups",
+        "pairs",
+        "pairs short"
     );
     for r in rows {
-        let name: String = r.name.chars().take(30).collect();
         let _ = writeln!(
             out,
-            "{:<9} {:<30} {:>6} {:>8} {:>9} {:>7} {:>6} {:>10}",
+            "{:>4}  {:<9} {:<30} {:>6} {:>8} {:>10} {:>10} {:>7} {:>6} {:>11}",
+            r.rank,
             r.code,
-            name,
+            fit(&r.name, 30),
             r.teams,
             r.members,
             r.neighbourhoods_below_norm,
+            r.norm_members_short,
             r.residential_groups,
             r.pairs,
             r.pairs_short
         );
-        let _ = writeln!(out, "          {}", r.reason);
+        let _ = writeln!(out, "      {}", r.reason);
     }
     out
 }
 
-/// A plan as an aligned table with its totals first.
+/// A plan as an aligned table: the answer first, then the areas of the level asked and, when
+/// that level is coarser than where pairs are placed, the placements.
 #[must_use]
 pub fn plan_table(p: &crate::plan::Plan) -> String {
     let show =
         |d: Option<chrono::NaiveDate>| d.map_or_else(|| "never".to_owned(), |d| d.to_string());
     let mut out = format!(
-        "Plan for {} volunteers at level {} ({} placed, {} members moved, at most {} moves)\nlatest completion: {} → {} (deadline {})\n\n",
-        p.volunteers,
+        "{}.
+level {}, pairs placed in {}s; {} of {} volunteers placed, {} members moved (at most {} moves)
+latest completion: {} → {} (deadline {})
+",
+        p.summary,
         p.level,
+        p.placed_at,
         p.volunteers_placed,
+        p.volunteers,
         p.members_moved,
         p.max_moves,
         show(p.completion_before),
         show(p.completion_after),
         p.deadline
     );
-    let _ = writeln!(
-        out,
-        "{:<9} {:<30} {:>7} {:>6} {:>5} {:>5} {:>11} {:>11}",
-        "code", "name", "before", "added", "in", "out", "done before", "done after"
-    );
-    for r in &p.rows {
-        let name: String = r.name.chars().take(30).collect();
+    for o in &p.out_of_reach {
+        let _ = writeln!(out, "out of reach: {} {}: {}", o.code, o.name, o.reason);
+    }
+    let table = |out: &mut String, title: &str, rows: &[crate::plan::PlanRow]| {
+        let _ = writeln!(out, "\n{title}");
         let _ = writeln!(
             out,
             "{:<9} {:<30} {:>7} {:>6} {:>5} {:>5} {:>11} {:>11}",
-            r.code,
-            name,
-            r.members_before,
-            r.members_added,
-            r.members_moved_in,
-            r.members_moved_out,
-            show(r.completion_before),
-            show(r.completion_after)
+            "code", "name", "before", "added", "in", "out", "done before", "done after"
+        );
+        for r in rows {
+            let _ = writeln!(
+                out,
+                "{:<9} {:<30} {:>7} {:>6} {:>5} {:>5} {:>11} {:>11}",
+                r.code,
+                fit(&r.name, 30),
+                r.members_before,
+                r.members_added,
+                r.members_moved_in,
+                r.members_moved_out,
+                show(r.completion_before),
+                show(r.completion_after)
+            );
+        }
+    };
+    table(
+        &mut out,
+        &format!("{}s changed by the plan:", p.level),
+        &p.rows,
+    );
+    if !p.placements.is_empty() {
+        table(
+            &mut out,
+            &format!("where the pairs go ({}s):", p.placed_at),
+            &p.placements,
         );
     }
     out
@@ -265,6 +323,22 @@ mod tests {
         assert_eq!(
             csv(&rows).unwrap(),
             "code,name,value\n25975,\"An Phú, \"\"TA\"\"\",1.5\n1,x,\n"
+        );
+    }
+
+    #[test]
+    fn names_are_cut_between_words() {
+        assert_eq!(fit("Phường Thuận An", 30), "Phường Thuận An");
+        assert_eq!(
+            fit("Khu phố 12 (synthetic) Phường Bình Dương", 20),
+            "Khu phố 12…"
+        );
+        assert_eq!(fit("Supercalifragilistic", 8), "Superca…");
+        assert!(
+            fit("Khu phố 12 (synthetic) Phường Bình Dương", 20)
+                .chars()
+                .count()
+                <= 20
         );
     }
 }

@@ -73,6 +73,14 @@ pub fn int(x: f64, lang: Lang) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
+/// `n` with the English singular or plural noun: "1 pair", "3 pairs" (thousands separated).
+#[must_use]
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+    let x = n as f64;
+    format!("{} {}", int(x, Lang::En), if n == 1 { one } else { many })
+}
+
 fn date(d: NaiveDate, lang: Lang) -> String {
     match lang {
         Lang::En => d.format("%Y-%m-%d").to_string(),
@@ -95,6 +103,10 @@ pub fn reason(f: &Figures, campaign: &Campaign, lang: Lang) -> String {
         (None, Lang::Vi) => "chưa có người hỗ trợ".to_owned(),
     };
     let outlook = match (f.members_needed, f.projected_completion, lang) {
+        _ if f.remaining_households == 0 && lang == Lang::En => {
+            format!("the {target}% target is already reached")
+        }
+        _ if f.remaining_households == 0 => format!("đã đạt mục tiêu {target}%"),
         (0, Some(p), Lang::En) => format!("on track to reach {target}% by {}", date(p, lang)),
         (0, Some(p), Lang::Vi) => format!("dự kiến đạt {target}% vào {}", date(p, lang)),
         (0, None, Lang::En) => format!("enough members, but no recent progress towards {target}%"),
@@ -102,8 +114,8 @@ pub fn reason(f: &Figures, campaign: &Campaign, lang: Lang) -> String {
             format!("đủ thành viên nhưng chưa có tiến độ gần đây để đạt {target}%")
         }
         (n, _, Lang::En) => format!(
-            "needs {} more members to reach {target}% by {deadline}",
-            int(n as f64, lang)
+            "needs {} to reach {target}% by {deadline}",
+            plural(n, "more member", "more members")
         ),
         (n, _, Lang::Vi) => format!(
             "cần thêm {} thành viên để đạt {target}% trước {deadline}",
@@ -146,7 +158,7 @@ mod tests {
             visits_qr_payment: 0,
             visits_per_member_day: None,
             new_households_per_day: 0.0,
-            remaining_households: 0,
+            remaining_households: 1_000,
             days_to_target: None,
             projected_completion: None,
             on_track: false,
@@ -195,5 +207,23 @@ mod tests {
         let order: Vec<&str> = ranked.iter().map(|p| p.figures.code.as_str()).collect();
         assert_eq!(order, ["b", "d", "c", "a"]);
         assert_eq!(ranked[0].rank, 1);
+    }
+
+    #[test]
+    fn plurals_and_a_reached_target() {
+        assert_eq!(plural(1, "pair", "pairs"), "1 pair");
+        assert_eq!(plural(0, "pair", "pairs"), "0 pairs");
+        assert_eq!(plural(1_500, "pair", "pairs"), "1,500 pairs");
+        let c = Campaign::default();
+        let mut f = fig("a", 2, 0.3, 100.0);
+        assert!(
+            reason(&f, &c, Lang::En).ends_with("needs 2 more members to reach 80% by 2025-11-30")
+        );
+        f.members_needed = 0;
+        f.remaining_households = 0;
+        f.projected_completion = NaiveDate::from_ymd_opt(2025, 10, 20);
+        let r = reason(&f, &c, Lang::En);
+        assert!(r.ends_with("the 80% target is already reached"), "{r}");
+        assert!(reason(&f, &c, Lang::Vi).ends_with("đã đạt mục tiêu 80%"));
     }
 }

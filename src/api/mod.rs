@@ -115,10 +115,11 @@ pub fn router(state: Arc<AppState>, web_dir: Option<PathBuf>) -> Router {
 pub async fn serve(
     state: Arc<AppState>,
     web_dir: Option<PathBuf>,
-    addr: &str,
+    listener: std::net::TcpListener,
     on_ready: impl FnOnce(std::net::SocketAddr),
 ) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    listener.set_nonblocking(true)?;
+    let listener = tokio::net::TcpListener::from_std(listener)?;
     on_ready(listener.local_addr()?);
     axum::serve(listener, router(state, web_dir))
         .with_graceful_shutdown(async {
@@ -362,9 +363,10 @@ async fn openapi() -> Response {
 async fn audit(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Json<Value>, ApiError> {
     params::only(&q, &["level"])?;
     let level = params::level(&q, Level::Ward)?;
-    Ok(Json(
-        json!({ "level": level, "items": s.engine.audit(level) }),
-    ))
+    Ok(Json({
+        let (summary, items) = s.engine.audit_with_summary(level);
+        json!({ "level": level, "summary": summary, "items": items })
+    }))
 }
 
 /// Parses a JSON body into `T`, with serde's message (field, line, column) in a 400.
@@ -375,7 +377,10 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PlanRequest {
-    volunteers: u64,
+    #[serde(default)]
+    volunteers: Option<u64>,
+    #[serde(default)]
+    meet_deadline: bool,
     #[serde(default)]
     max_moves: u64,
     #[serde(default = "default_plan_level")]
@@ -391,12 +396,25 @@ async fn plan(
     bytes: Bytes,
 ) -> Result<Json<crate::plan::Plan>, ApiError> {
     let r: PlanRequest = body(&bytes)?;
-    if r.volunteers > 1_000_000 {
-        return Err(ApiError::BadRequest(format!(
-            "field `volunteers`: {}; expected at most 1000000",
-            r.volunteers
-        )));
-    }
+    let asked = match (r.volunteers, r.meet_deadline) {
+        (Some(k), false) if k > 1_000_000 => {
+            return Err(ApiError::BadRequest(format!(
+                "field `volunteers`: {k}; expected at most 1000000"
+            )));
+        }
+        (Some(k), false) => crate::plan::Volunteers::Count(k),
+        (None, true) => crate::plan::Volunteers::MeetDeadline,
+        (Some(_), true) => {
+            return Err(ApiError::BadRequest(
+                "fields `volunteers` and `meet_deadline`: give one: a number of volunteers, or meet_deadline: true for the fewest that finish every area in time".into(),
+            ));
+        }
+        (None, false) => {
+            return Err(ApiError::BadRequest(
+                "field `volunteers`: missing; expected a whole number of new volunteers, or meet_deadline: true".into(),
+            ));
+        }
+    };
     if r.max_moves > 10_000 {
         return Err(ApiError::BadRequest(format!(
             "field `max_moves`: {}; expected at most 10000",
@@ -405,10 +423,11 @@ async fn plan(
     }
     let engine = Arc::clone(&s.engine);
     let p = tokio::task::spawn_blocking(move || {
-        crate::plan::plan(&engine, r.level, r.volunteers, r.max_moves)
+        crate::plan::plan(&engine, r.level, asked, r.max_moves)
     })
     .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     Ok(Json(p))
 }
 

@@ -356,6 +356,14 @@ impl Batch {
     }
 }
 
+/// The files [`generate`] writes into its output directory (`visits.csv` only with `csv`).
+pub const OUTPUT_FILES: [&str; 4] = [
+    "neighbourhoods.geojson",
+    "teams.csv",
+    "visits.parquet",
+    "visits.csv",
+];
+
 /// Writes the synthetic campaign into `config.out_dir`.
 ///
 /// # Errors

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::Path;
 
+use geo::orient::{Direction, Orient};
 use geo::{Coord, Line, LineString, MultiPolygon, Polygon};
 use geojson::GeometryValue;
 use serde_json::value::RawValue;
@@ -248,7 +249,9 @@ fn parse_feature(
             continue;
         }
         let exterior = converted.remove(0);
-        out.push(Polygon::new(exterior, converted));
+        // RFC 7946 winding (exterior counter-clockwise, holes clockwise) whatever the file says:
+        // the geodesic area, and everything derived from it, depends on it.
+        out.push(Polygon::new(exterior, converted).orient(Direction::Default));
     }
     if out.is_empty() {
         return Err(format!(
@@ -419,5 +422,53 @@ mod tests {
             (0., 0.),
         ]));
         assert!(found.is_some());
+    }
+
+    /// Area of the box between two parallels and two meridians on the WGS84 ellipsoid (closed
+    /// form with the authalic function), km²: an independent reference for small boxes, whose
+    /// geodesic edges differ from parallels by well under a metre.
+    fn ellipsoid_box_km2(lon0: f64, lat0: f64, lon1: f64, lat1: f64) -> f64 {
+        let a = 6_378_137.0_f64;
+        let f: f64 = 1.0 / 298.257_223_563;
+        let e2 = f * (2.0 - f);
+        let e = e2.sqrt();
+        let q = |lat: f64| {
+            let s = lat.to_radians().sin();
+            s / (1.0 - e2 * s * s) + (1.0 / (2.0 * e)) * ((1.0 + e * s) / (1.0 - e * s)).ln()
+        };
+        a * a * (1.0 - e2) / 2.0 * (lon1 - lon0).to_radians() * (q(lat1) - q(lat0)) / 1e6
+    }
+
+    #[test]
+    fn area_does_not_depend_on_ring_winding() {
+        use geo::GeodesicArea;
+        let square = |x0: f64, y0: f64, x1: f64, y1: f64, ccw: bool| {
+            let mut r = vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]];
+            if !ccw {
+                r.reverse();
+            }
+            serde_json::json!(r)
+        };
+        let expected = ellipsoid_box_km2(106.0, 11.0, 106.1, 11.1)
+            - ellipsoid_box_km2(106.04, 11.04, 106.06, 11.06);
+        for (outer_ccw, hole_ccw) in [(true, false), (true, true), (false, false), (false, true)] {
+            let doc = serde_json::json!({"type": "FeatureCollection", "features": [{
+                "type": "Feature", "properties": {"code": "A"},
+                "geometry": {"type": "Polygon", "coordinates": [
+                    square(106.0, 11.0, 106.1, 11.1, outer_ccw),
+                    square(106.04, 11.04, 106.06, 11.06, hole_ccw)]}}]});
+            let f = parse_boundaries(
+                Path::new("t.geojson"),
+                doc.to_string().as_bytes(),
+                &BoundaryFields::with_code("code"),
+            )
+            .unwrap();
+            let km2 = f[0].geometry.geodesic_area_unsigned() / 1e6;
+            assert!(
+                (km2 / expected - 1.0).abs() < 1e-5,
+                "exterior ccw {outer_ccw}, hole ccw {hole_ccw}: {km2} km² vs {expected}"
+            );
+            assert!((f[0].geometry.geodesic_area_signed() / 1e6 - km2).abs() < 1e-9);
+        }
     }
 }

@@ -3,16 +3,23 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use crate::error::{IngestError, Problems};
+use crate::error::{IngestError, Problems, shown};
 use crate::ingest::table::Table;
 use crate::model::{AreaCode, Team, TeamKind};
 
-/// Reads a roster; every team must have a unique id, a known area, a kind and at least one member.
+/// Reads a roster; every team must have a unique id, a home leaf area (a neighbourhood, or a
+/// ward where there are no neighbourhoods: where teams work and the projection is computed), a
+/// kind and at least one member.
 ///
 /// # Errors
 /// Structural problems ([`IngestError::MissingColumn`], unreadable file) and, listed together,
-/// every bad row ([`IngestError::Rows`]): duplicate ids, unknown area codes, bad kinds or counts.
-pub fn read_teams(path: &Path, known_areas: &HashSet<AreaCode>) -> Result<Vec<Team>, IngestError> {
+/// every bad row ([`IngestError::Rows`]): duplicate ids, unknown or non-leaf area codes, bad
+/// kinds or counts.
+pub fn read_teams(
+    path: &Path,
+    leaves: &HashSet<AreaCode>,
+    parents: &HashSet<AreaCode>,
+) -> Result<Vec<Team>, IngestError> {
     let table = Table::read(path, "one row per team")?;
     let ids = table.text("team_id", "a unique team id")?;
     let areas = table.text("area_code", "the code of the team's home area")?;
@@ -34,18 +41,25 @@ pub fn read_teams(path: &Path, known_areas: &HashSet<AreaCode>) -> Result<Vec<Te
             continue;
         }
         let area = match &areas[row] {
-            Some(a) if known_areas.contains(&AreaCode(a.clone())) => AreaCode(a.clone()),
+            Some(a) if leaves.contains(&AreaCode(a.clone())) => AreaCode(a.clone()),
+            Some(a) if parents.contains(&AreaCode(a.clone())) => {
+                problems.push(format!(
+                    "row {r}: column `area_code`: {a:?} for team {id:?} is an area with neighbourhoods; a team's home is one neighbourhood (khu phố / ấp), where its members are counted"
+                ));
+                continue;
+            }
             other => {
                 problems.push(format!(
-                    "row {r}: column `area_code`: unknown code {other:?} for team {id:?}; expected a code of the boundary files"
+                    "row {r}: column `area_code`: unknown code {} for team {id:?}; expected a code of the boundary files",
+                    shown(other.as_deref())
                 ));
                 continue;
             }
         };
         let Some(kind) = kinds[row].as_deref().and_then(TeamKind::parse) else {
             problems.push(format!(
-                "row {r}: column `kind`: value {:?}; expected CNSCD or TNTN",
-                kinds[row]
+                "row {r}: column `kind`: value {}; expected CNSCD or TNTN",
+                shown(kinds[row].as_deref())
             ));
             continue;
         };
@@ -55,8 +69,8 @@ pub fn read_teams(path: &Path, known_areas: &HashSet<AreaCode>) -> Result<Vec<Te
             .filter(|&m| m >= 1);
         let Some(count) = count else {
             problems.push(format!(
-                "row {r}: column `members`: value {:?}; expected a whole number ≥ 1",
-                members[row]
+                "row {r}: column `members`: value {}; expected a whole number ≥ 1",
+                shown(members[row].as_deref())
             ));
             continue;
         };

@@ -332,7 +332,7 @@ fn on_a_real_socket() {
         rt.block_on(phuso::api::serve(
             state(),
             Some(crate::bundled().join("../web")),
-            "127.0.0.1:0",
+            std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
             |addr| tx.send(addr).unwrap(),
         ))
         .unwrap();

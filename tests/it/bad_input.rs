@@ -145,14 +145,26 @@ fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
 fn team_roster_problems() {
     let dir = scratch("bad_teams");
     let known: HashSet<AreaCode> = ["N1".into()].into_iter().collect();
+    let parents: HashSet<AreaCode> = ["W1".into()].into_iter().collect();
     let p = write(
         &dir,
         "teams.csv",
-        "team_id,area_code,kind,members\nT1,N1,TNTN,5\nT1,N1,TNTN,5\nT2,N9,CNSCD,3\nT3,N1,robots,3\nT4,N1,TNTN,0\nT5,N1,tntn,2\n",
+        "team_id,area_code,kind,members\nT1,N1,TNTN,5\nT1,N1,TNTN,5\nT2,N9,CNSCD,3\nT3,N1,robots,3\nT4,N1,TNTN,0\nT5,N1,tntn,2\nT6,W1,TNTN,3\nT7,,TNTN,3\n",
     );
-    let e = read_teams(&p, &known).unwrap_err().to_string();
+    let e = read_teams(&p, &known, &parents).unwrap_err().to_string();
     assert!(
-        e.contains("teams.csv") && e.contains("4 invalid row"),
+        e.contains("teams.csv") && e.contains("6 invalid row"),
+        "{e}"
+    );
+    assert!(!e.contains("Some("), "no Rust debug text: {e}");
+    assert!(
+        e.contains(
+            "row 7: column `area_code`: \"W1\" for team \"T6\" is an area with neighbourhoods"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.contains("row 8: column `area_code`: unknown code empty"),
         "{e}"
     );
     assert!(
@@ -160,19 +172,13 @@ fn team_roster_problems() {
         "{e}"
     );
     assert!(
-        e.contains("row 3: column `area_code`: unknown code Some(\"N9\")"),
+        e.contains("row 3: column `area_code`: unknown code \"N9\""),
         "{e}"
     );
-    assert!(
-        e.contains("row 4: column `kind`: value Some(\"robots\")"),
-        "{e}"
-    );
-    assert!(
-        e.contains("row 5: column `members`: value Some(\"0\")"),
-        "{e}"
-    );
+    assert!(e.contains("row 4: column `kind`: value \"robots\""), "{e}");
+    assert!(e.contains("row 5: column `members`: value \"0\""), "{e}");
     let missing = write(&dir, "teams2.csv", "team_id,kind,members\nT1,TNTN,5\n");
-    let e = read_teams(&missing, &known).unwrap_err();
+    let e = read_teams(&missing, &known, &parents).unwrap_err();
     assert!(
         matches!(e, IngestError::MissingColumn { ref column, .. } if column == "area_code"),
         "{e}"
@@ -180,7 +186,7 @@ fn team_roster_problems() {
     assert!(e.to_string().contains("team_id, kind, members"), "{e}");
     let empty = write(&dir, "teams3.csv", "");
     assert!(
-        read_teams(&empty, &known)
+        read_teams(&empty, &known, &parents)
             .unwrap_err()
             .to_string()
             .contains("empty")
@@ -300,7 +306,7 @@ fn neighbourhood_in_unknown_ward_is_named() {
     assert!(
         e.contains("neighbourhoods.geojson")
             && e.contains("feature 2")
-            && e.contains("unknown code Some(\"77777\")"),
+            && e.contains("unknown code \"77777\""),
         "{e}"
     );
 }

@@ -8,6 +8,7 @@ use axum::http::{Request, StatusCode};
 use chrono::NaiveDate;
 use http_body_util::BodyExt;
 use phuso::engine::Change;
+use phuso::plan::Volunteers;
 use phuso::{Engine, EngineConfig, Level};
 use tower::ServiceExt;
 
@@ -36,7 +37,7 @@ fn audit_by_hand() {
     );
     assert_eq!(
         rows[0].reason,
-        "1 teams, 2 members; needs 1 TNTN team of ≥20 (20 more members); 3 residential groups, 1 pairs: 2 pairs short"
+        "1 team, 2 members; needs 1 TNTN team of ≥20 (20 more members); 3 residential groups, 1 pair: 2 pairs short; to finish by the deadline at the current pace: 12 more members (report)"
     );
     // N1: ceil(60 / 150) = 1 group, 4 members = 2 pairs; N3 meets both norms.
     let n3 = rows.iter().find(|r| r.code == "90002-01").unwrap();
@@ -67,7 +68,7 @@ fn plan_by_hand() {
     // N1: 26 left at 0.25 per member-day × 4 → 26 days; N2: 28 left, 0.25 × 2 → 56 days;
     // N3: 35 left at the fallback 1 × 20 → 1.75 days. Pair 1 → N2 (28 days), pair 2 → N2 again
     // (28 > 26) → 18.7 days. Latest: N1, 26 days → 2025-10-29 (before: 56 → 2025-11-28).
-    let p = phuso::plan::plan(&e, Level::Neighbourhood, 4, 0);
+    let p = phuso::plan::plan(&e, Level::Neighbourhood, Volunteers::Count(4), 0).unwrap();
     assert_eq!(p.volunteers_placed, 4);
     assert_eq!(p.rows.len(), 1);
     assert_eq!(
@@ -93,10 +94,12 @@ fn plan_by_hand() {
     );
     // Odd volunteers: the odd one is left over. Moves: N3 (20 members, 1.75 days) gives pairs.
     assert_eq!(
-        phuso::plan::plan(&e, Level::Neighbourhood, 5, 0).volunteers_placed,
+        phuso::plan::plan(&e, Level::Neighbourhood, Volunteers::Count(5), 0)
+            .unwrap()
+            .volunteers_placed,
         4
     );
-    let moved = phuso::plan::plan(&e, Level::Neighbourhood, 0, 2);
+    let moved = phuso::plan::plan(&e, Level::Neighbourhood, Volunteers::Count(0), 2).unwrap();
     assert_eq!(moved.members_moved, 4);
     assert!(moved.completion_after < moved.completion_before);
 }
@@ -191,13 +194,16 @@ fn plan_and_audit_on_the_command_line() {
         "csv",
     ]);
     assert_eq!(code, 0, "{err}");
-    assert!(text.starts_with("code,name,members_before,members_added,members_moved_in,members_moved_out,members_after,completion_before,completion_after"), "{text}");
+    assert!(text.starts_with("code,name,level,members_before,members_added,members_moved_in,members_moved_out,members_after,completion_before,completion_after"), "{text}");
     assert!(
-        text.contains("90001-02,Khu phố 2,2,4,0,0,6,2025-11-28,2025-10-22"),
+        text.contains("90001-02,Khu phố 2,neighbourhood,2,4,0,0,6,2025-11-28,2025-10-22"),
         "{text}"
     );
     let (_, text, _) = crate::phuso(&["audit", "--data", data, "--level", "neighbourhood"]);
-    assert!(text.contains("3 residential groups, 1 pairs: 2 pairs short"));
+    assert!(
+        text.contains("3 residential groups, 1 pair: 2 pairs short"),
+        "{text}"
+    );
     let bad = crate::scratch("bad_norms_cli");
     std::fs::write(bad.join("norms.toml"), "[campaign]\nstart = \"2025-10-01\"\ndays = 0\ntarget_coverage = 0.8\nrate_window_days = 7\nfallback_households_per_member_day = 8.0\ntntn_min_members = 20\n").unwrap();
     let (code, _, err) = crate::phuso(&[
