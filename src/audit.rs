@@ -194,6 +194,7 @@ pub struct AuditSummary {
 #[must_use]
 pub fn summary(level: Level, rows: &[AuditRow], province: &Totals, c: &Campaign) -> AuditSummary {
     let min = c.tntn_min_members;
+    let target = int(c.target_coverage * 100.0, Lang::En);
     let below = rows.iter().filter(|r| !r.tntn_norm_met).count() as u64;
     let n = |x: u64, l| int(x as f64, l);
     let worst = rows.first().filter(|r| r.norm_members_short > 0);
@@ -212,20 +213,16 @@ pub fn summary(level: Level, rows: &[AuditRow], province: &Totals, c: &Campaign)
         )
     });
     let text = format!(
-        "{below} of {} fall short of the TNTN norm (a team of ≥{min} in every neighbourhood): {} of {} are below it, {} short in total.{worst_en} The residential-group norm (one pair per tổ dân phố) is {} short. These are staffing norms; the report's \"members needed\" ({}) is a different question: how many more members finish 80% of households by the deadline at today's pace.",
+        "{below} of {} fall short of the TNTN norm (a team of ≥{min} in every neighbourhood): {} of {} neighbourhoods are below it, {} short in total.{worst_en} The residential-group norm (one pair per tổ dân phố) is {} short. These are staffing norms; the report's \"members needed\" ({}) is a different question: how many more members reach {target}% of households by the deadline at today's pace.",
         plural(rows.len() as u64, level.as_str(), &format!("{level}s")),
-        plural(
-            province.neighbourhoods_below_norm,
-            "neighbourhood",
-            "neighbourhoods"
-        ),
+        n(province.neighbourhoods_below_norm, Lang::En),
         n(province.neighbourhoods, Lang::En),
         plural(province.norm_members_short, "TNTN member", "TNTN members"),
         plural(province.pairs_short, "pair", "pairs"),
         n(province.members_needed, Lang::En),
     );
     let text_vi = format!(
-        "{below}/{} địa bàn chưa đạt định mức TNTN (mỗi khu phố/ấp có tổ ≥{min} người): {}/{} khu phố/ấp chưa đạt, thiếu tổng cộng {} người.{worst_vi} Định mức tổ dân phố (mỗi tổ một cặp) thiếu {} cặp. Đây là định mức nhân lực; \"số người cần thêm\" của báo cáo ({}) trả lời câu hỏi khác: cần thêm bao nhiêu người để đạt mục tiêu hộ trước hạn theo tiến độ hiện tại.",
+        "{below}/{} địa bàn chưa đạt định mức TNTN (mỗi khu phố/ấp có tổ ≥{min} người): {}/{} khu phố/ấp chưa đạt, thiếu tổng cộng {} người.{worst_vi} Định mức tổ dân phố (mỗi tổ một cặp) thiếu {} cặp. Đây là định mức nhân lực; \"số người cần thêm\" của báo cáo ({}) trả lời câu hỏi khác: cần thêm bao nhiêu người để tiếp cận {target}% số hộ trước hạn theo tiến độ hiện tại.",
         rows.len(),
         n(province.neighbourhoods_below_norm, Lang::Vi),
         n(province.neighbourhoods, Lang::Vi),
@@ -233,7 +230,6 @@ pub fn summary(level: Level, rows: &[AuditRow], province: &Totals, c: &Campaign)
         n(province.pairs_short, Lang::Vi),
         n(province.members_needed, Lang::Vi),
     );
-    let _ = c.target_coverage;
     AuditSummary {
         level,
         areas: rows.len() as u64,

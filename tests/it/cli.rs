@@ -186,3 +186,159 @@ fn bench_prints_checked_measurements_as_json_lines() {
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), 4);
 }
+
+#[test]
+fn machine_formats_return_every_row() {
+    let data = crate::bundled();
+    let data = data.to_str().unwrap();
+    for format in ["json", "csv"] {
+        let (code, out, err) = phuso(&["report", "--data", data, "--format", format]);
+        assert_eq!(code, 0, "{err}");
+        let rows = if format == "json" {
+            serde_json::from_str::<Vec<serde_json::Value>>(&out)
+                .unwrap()
+                .len()
+        } else {
+            out.lines().count() - 1
+        };
+        assert_eq!(rows, 36, "{format}");
+    }
+    let (_, out, _) = phuso(&["report", "--data", data, "--format", "json", "--limit", "3"]);
+    assert_eq!(
+        serde_json::from_str::<Vec<serde_json::Value>>(&out)
+            .unwrap()
+            .len(),
+        3
+    );
+    let (_, out, _) = phuso(&["report", "--data", data]);
+    assert!(
+        out.starts_with("Phủ Số — 36 areas at level ward (the first 15 shown; --limit 0 for all)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn generate_never_overwrites_without_being_asked() {
+    let (code, _, err) = phuso(&["generate", "--visits", "10"]);
+    assert_eq!(code, 2, "--out is required");
+    assert!(err.contains("--out"), "{err}");
+    let out = scratch("generate_force");
+    std::fs::write(out.join("teams.csv"), "keep me").unwrap();
+    let o = out.to_str().unwrap();
+    let (code, _, err) = phuso(&["generate", "--out", o, "--visits", "100"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("would overwrite") && err.contains("teams.csv") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("teams.csv")).unwrap(),
+        "keep me"
+    );
+    let (code, _, err) = phuso(&["generate", "--out", o, "--visits", "100", "--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        std::fs::read_to_string(out.join("teams.csv"))
+            .unwrap()
+            .starts_with("team_id,")
+    );
+}
+
+#[test]
+fn a_missing_data_folder_is_said_once_and_plainly() {
+    let (code, _, err) = phuso(&["report", "--data", "/no/such/folder"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("--data /no/such/folder: no such folder"),
+        "{err}"
+    );
+    // A missing file inside a folder: the OS reason once, no Rust debug text.
+    let dir = scratch("no_wards");
+    let (code, _, err) = phuso(&["report", "--data", dir.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(err.matches("os error 2").count(), 1, "{err}");
+    assert!(!err.contains("Some("), "{err}");
+}
+
+#[test]
+fn help_lists_the_allowed_levels() {
+    for command in ["report", "audit", "plan"] {
+        let (code, out, _) = phuso(&[command, "-h"]);
+        assert_eq!(code, 0);
+        assert!(
+            out.contains("[possible values: province, district, ward, neighbourhood]"),
+            "{command}: {out}"
+        );
+        let (_, out, _) = phuso(&[command, "--help"]);
+        assert!(
+            out.contains("- province:") && out.contains("- neighbourhood:"),
+            "{command}: {out}"
+        );
+    }
+    let (_, out, _) = phuso(&["report", "-h"]);
+    assert!(out.contains("[possible values: table, json, csv]"), "{out}");
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_phuso"))
+        .args(["report", "--level", "neighbourhood", "--format", "csv"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0_u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then `head` goes away
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
+fn a_busy_port_is_found_before_loading() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    // The data folder does not exist: the port is checked first.
+    let (code, _, err) = phuso(&["serve", "--addr", &addr, "--data", "/no/such/folder"]);
+    assert_eq!(code, 1);
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
+    assert!(!err.contains("no such folder"), "{err}");
+}
+
+#[test]
+fn plan_meet_deadline_on_the_command_line() {
+    let data = crate::bundled();
+    let (code, out, err) = phuso(&[
+        "plan",
+        "--data",
+        data.to_str().unwrap(),
+        "--meet-deadline",
+        "--level",
+        "ward",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let p: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let (_, report, _) = phuso(&[
+        "report",
+        "--data",
+        data.to_str().unwrap(),
+        "--level",
+        "province",
+        "--format",
+        "json",
+    ]);
+    let province: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(p["volunteers"], province[0]["members_needed"]);
+    assert_eq!(p["on_time_after"], true);
+    assert_eq!(p["level"], "ward");
+    assert_eq!(p["placed_at"], "neighbourhood");
+    let (code, _, err) = phuso(&["plan", "--meet-deadline", "--volunteers", "4"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot be used with"), "{err}");
+    let (code, _, err) = phuso(&["plan"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--volunteers"), "{err}");
+}

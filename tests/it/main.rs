@@ -3,6 +3,7 @@
 mod api;
 mod bad_input;
 mod cli;
+mod consistency;
 mod generated;
 mod join_oracle;
 mod planning;

@@ -312,3 +312,75 @@ async fn plan_whatif_and_audit_over_http() {
         serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
     assert_eq!(a["items"][0]["pairs_short"], 2);
 }
+
+#[test]
+fn a_plan_runs_at_the_level_asked_or_is_refused() {
+    // The tiny wards without neighbourhood maps: the wards are the leaves.
+    let dir = crate::scratch("no_neighbourhoods");
+    let tiny = fixture("tiny");
+    for f in ["wards_2025.geojson", "census_2019.csv", "norms.toml"] {
+        std::fs::copy(tiny.join(f), dir.join(f)).unwrap();
+    }
+    std::fs::create_dir_all(dir.join("synthetic")).unwrap();
+    std::fs::write(
+        dir.join("synthetic/teams.csv"),
+        "team_id,area_code,kind,members\nT1,90001,TNTN,4\nT2,90001,CNSCD,2\nT3,90002,TNTN,20\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        tiny.join("synthetic/visits.csv"),
+        dir.join("synthetic/visits.csv"),
+    )
+    .unwrap();
+    let e = Engine::load(&EngineConfig::for_dir(&dir)).unwrap();
+    assert_eq!(e.leaf_level(), Level::Ward);
+    let err = phuso::plan::plan(&e, Level::Neighbourhood, Volunteers::Count(4), 0).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "level neighbourhood: this data has no neighbourhood areas below the wards (no neighbourhood boundaries were loaded); plan at level ward or coarser"
+    );
+    let p = phuso::plan::plan(&e, Level::Ward, Volunteers::MeetDeadline, 0).unwrap();
+    assert_eq!((p.level, p.placed_at), (Level::Ward, Level::Ward));
+    assert!(p.placements.is_empty() && p.on_time_after);
+    assert_eq!(p.volunteers, e.figures()[0].members_needed);
+    let err = phuso::plan::plan(&e, Level::Ward, Volunteers::MeetDeadline, 3).unwrap_err();
+    assert!(err.to_string().contains("moves"), "{err}");
+}
+
+#[tokio::test]
+async fn meet_deadline_over_http() {
+    let state = Arc::new(phuso::api::AppState::new(Arc::new(tiny()), None));
+    let app = || phuso::api::router(state.clone(), None);
+    let (status, p) = post(
+        app(),
+        "/api/plan",
+        r#"{"meet_deadline": true, "level": "ward"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    // N1 needs 10, N2 12, N3 0 (see tiny.rs): 22 volunteers, both rows in ward 90001.
+    assert_eq!(p["volunteers"], 22);
+    assert_eq!(p["on_time_after"], true);
+    assert_eq!(p["rows"][0]["code"], "90001");
+    assert_eq!(p["rows"][0]["members_added"], 22);
+    assert_eq!(p["placements"].as_array().unwrap().len(), 2);
+    assert!(
+        p["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("22 new volunteers (11 pairs) is the fewest that meets the deadline"),
+        "{p}"
+    );
+    for (body, needle) in [
+        (r#"{"volunteers": 2, "meet_deadline": true}"#, "give one"),
+        (r#"{}"#, "field `volunteers`: missing"),
+        (r#"{"meet_deadline": true, "max_moves": 2}"#, "moves"),
+    ] {
+        let (status, err) = post(app(), "/api/plan", body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(
+            err["error"].as_str().unwrap().contains(needle),
+            "{body}: {err}"
+        );
+    }
+}
