@@ -74,13 +74,22 @@ pub fn read_census(path: &Path, known_wards: &HashSet<AreaCode>) -> Result<Censu
     let population = table.f64s("pop_2019_total", "population (a number ≥ 0)", &mut cells)?;
     let households = table.f64s("households_2019", "households (a number ≥ 0)", &mut cells)?;
     let mut problems = Problems::default();
-    for c in cells {
+    for (row, what) in &table.malformed {
+        problems.push(format!("row {}: {what}", row + 1));
+    }
+    for c in cells
+        .iter()
+        .filter(|c| table.malformed_at(c.row - 1).is_none())
+    {
         problems.push(c.to_string());
     }
     let mut out: BTreeMap<AreaCode, WardCensus> = BTreeMap::new();
     let mut district_households: BTreeMap<AreaCode, BTreeMap<(String, String), f64>> =
         BTreeMap::new();
     for row in 0..table.height() {
+        if table.malformed_at(row).is_some() {
+            continue;
+        }
         let Some(list) = &targets[row] else {
             problems.push(format!(
                 "row {}: column `new_ward_code_2025`: null; expected at least one 2025 ward code",

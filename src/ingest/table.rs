@@ -2,7 +2,10 @@
 //! that turns bad cells into row-level issues naming the row, column and value.
 //!
 //! CSV files are read with every column as text, so that zero-padded codes keep their zeros and a
-//! bad number in row 5,000 becomes a row issue instead of failing the whole file.
+//! bad number in row 5,000 becomes a row issue instead of failing the whole file. A CSV row with
+//! too many or too few fields is kept as a row of nulls and listed in [`Table::malformed`], for
+//! the reader to report as a row problem; blank lines are not rows. Row numbers count data rows
+//! (header and blank lines excluded).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -51,6 +54,9 @@ pub struct Table {
     pub path: PathBuf,
     /// The data.
     pub df: DataFrame,
+    /// CSV rows with the wrong number of fields: (0-based row, what is wrong), by row. Their
+    /// cells are null.
+    pub malformed: Vec<(usize, String)>,
 }
 
 /// One bad cell: 1-based data row (header excluded), column, value and what was expected.
@@ -64,6 +70,8 @@ pub struct CellIssue {
     pub value: String,
     /// What was expected.
     pub expected: &'static str,
+    /// A hint about what the value looks like (e.g. a decimal comma), when there is one.
+    pub hint: Option<String>,
 }
 
 impl std::fmt::Display for CellIssue {
@@ -72,8 +80,123 @@ impl std::fmt::Display for CellIssue {
             f,
             "row {}: column `{}`: value {}; expected {}",
             self.row, self.column, self.value, self.expected
-        )
+        )?;
+        if let Some(h) = &self.hint {
+            write!(f, " ({h})")?;
+        }
+        Ok(())
     }
+}
+
+/// A hint for a text that is not a number: a decimal comma ("106,75"), or nothing.
+#[must_use]
+pub fn number_hint(text: &str) -> Option<String> {
+    let t = text.trim();
+    (t.contains(',') && !t.contains('.'))
+        .then(|| t.replacen(',', ".", 1))
+        .filter(|p| p.parse::<f64>().is_ok())
+        .map(|p| format!("a decimal comma: write {p} with a point"))
+}
+
+/// Reads a CSV file with every column as text; rows with the wrong number of fields become null
+/// rows listed as malformed.
+fn read_csv(path: &Path, expected: &str) -> Result<(DataFrame, Vec<(usize, String)>), IngestError> {
+    let bad = |e: &csv::Error| match e.kind() {
+        csv::ErrorKind::Io(io) => {
+            IngestError::io(path, std::io::Error::new(io.kind(), io.to_string()))
+        }
+        _ => IngestError::format(path, format!("cannot read as CSV: {e}")),
+    };
+    let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(bytes.as_slice());
+    // Line numbers as an editor shows them (the CSV reader's own count skips blank lines).
+    let mut counted = (0_usize, 1_usize);
+    let mut line_at = |byte: usize| {
+        let (from, line) = counted;
+        // A record's position can be where the blank lines before it start.
+        let mut byte = byte.min(bytes.len());
+        while byte < bytes.len() && matches!(bytes[byte], b'\n' | b'\r') {
+            byte += 1;
+        }
+        let end = byte.max(from);
+        let more = bytes[from..end].iter().filter(|&&b| b == b'\n').count();
+        counted = (end, line + more);
+        line + more
+    };
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| bad(&e))?
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let h = h.trim();
+            if i == 0 {
+                h.trim_start_matches('\u{feff}')
+            } else {
+                h
+            }
+            .to_owned()
+        })
+        .collect();
+    if headers.iter().all(String::is_empty) {
+        return Err(empty(path, expected));
+    }
+    let width = headers.len();
+    let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); width];
+    let mut malformed = Vec::new();
+    let mut record = csv::StringRecord::new();
+    let mut row = 0;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map_or(0, |p| {
+                    line_at(usize::try_from(p.byte()).unwrap_or(usize::MAX))
+                });
+                return Err(IngestError::format(
+                    path,
+                    format!("row {} (line {line}): cannot read as CSV: {e}", row + 1),
+                ));
+            }
+        }
+        // A blank line (or one of spaces) is not a row.
+        if record.len() <= 1 && record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        if record.len() == width {
+            for (c, field) in columns.iter_mut().zip(record.iter()) {
+                c.push(Some(field.to_owned()));
+            }
+        } else {
+            let line = record.position().map_or(0, |p| {
+                line_at(usize::try_from(p.byte()).unwrap_or(usize::MAX))
+            });
+            malformed.push((
+                row,
+                format!(
+                    "line {line}: {}; expected {width} ({})",
+                    crate::priority::plural(record.len() as u64, "field", "fields"),
+                    headers.join(", ")
+                ),
+            ));
+            for c in &mut columns {
+                c.push(None);
+            }
+        }
+        row += 1;
+    }
+    let height = row;
+    let cols: Vec<Column> = headers
+        .iter()
+        .zip(columns)
+        .map(|(h, v)| Column::new(PlSmallStr::from(h.as_str()), v))
+        .collect();
+    let df = DataFrame::new(height, cols).map_err(|e| polars_err(path, &e))?;
+    Ok((df, malformed))
 }
 
 fn polars_err(path: &Path, e: &PolarsError) -> IngestError {
@@ -119,12 +242,13 @@ impl Table {
     ) -> Result<Self, IngestError> {
         let format = TableFormat::of(path)?;
         non_empty_file(path, expected)?;
+        let mut malformed = Vec::new();
         let df = match format {
-            TableFormat::Csv => CsvReadOptions::default()
-                .with_has_header(true)
-                .with_infer_schema_length(Some(0))
-                .try_into_reader_with_file_path(Some(path.to_owned()))
-                .and_then(SerReader::finish),
+            TableFormat::Csv => {
+                let (df, bad) = read_csv(path, expected)?;
+                malformed = bad;
+                Ok(df)
+            }
             TableFormat::Parquet => {
                 let file = File::open(path).map_err(|e| IngestError::io(path, e))?;
                 let mut reader = ParquetReader::new(file);
@@ -144,7 +268,17 @@ impl Table {
         Ok(Self {
             path: path.to_owned(),
             df,
+            malformed,
         })
+    }
+
+    /// What is wrong with row `row` (0-based) when it had the wrong number of fields.
+    #[must_use]
+    pub fn malformed_at(&self, row: usize) -> Option<&str> {
+        self.malformed
+            .binary_search_by_key(&row, |(r, _)| *r)
+            .ok()
+            .map(|i| self.malformed[i].1.as_str())
     }
 
     /// Calls `f(slice, first_row)` for consecutive slices of at most `rows` rows: Parquet files
@@ -188,6 +322,7 @@ impl Table {
                             Self {
                                 path: path.to_owned(),
                                 df,
+                                malformed: Vec::new(),
                             },
                             offset,
                         )
@@ -325,11 +460,17 @@ impl Table {
                 .map(|(i, v)| match v.map(str::trim).map(str::parse::<f64>) {
                     Some(Ok(x)) => x,
                     _ => {
+                        let blank = v.is_none_or(|v| v.trim().is_empty());
                         issues.push(CellIssue {
                             row: i + 1,
                             column: name.to_owned(),
-                            value: v.map_or_else(|| "null".to_owned(), |v| format!("{v:?}")),
+                            value: if blank {
+                                "empty".to_owned()
+                            } else {
+                                v.map_or_else(String::new, |v| format!("{:?}", v.trim()))
+                            },
                             expected,
+                            hint: v.and_then(number_hint),
                         });
                         f64::NAN
                     }
@@ -362,6 +503,7 @@ impl Table {
                         column: name.to_owned(),
                         value: "null".into(),
                         expected,
+                        hint: None,
                     });
                     f64::NAN
                 })

@@ -30,6 +30,10 @@ pub fn read_teams(
     let mut out = Vec::with_capacity(table.height());
     for row in 0..table.height() {
         let r = row + 1;
+        if let Some(what) = table.malformed_at(row) {
+            problems.push(format!("row {r}: {what}"));
+            continue;
+        }
         let Some(id) = ids[row].clone() else {
             problems.push(format!(
                 "row {r}: column `team_id`: null; expected a unique team id"

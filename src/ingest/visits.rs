@@ -323,9 +323,32 @@ fn accept_rows(
         |s| Service::parse(s).map(|s| s.index() as u32),
     )?;
     let ts = timestamps(table)?;
+    // Coordinates that are not numbers, said as the text that was there.
+    let mut bad_cells: FxHashMap<usize, Vec<String>> = FxHashMap::default();
+    for c in &cells {
+        bad_cells.entry(c.row - 1).or_default().push(format!(
+            "column `{}`: value {}; expected {}{}",
+            c.column,
+            c.value,
+            c.expected,
+            c.hint
+                .as_ref()
+                .map_or_else(String::new, |h| format!(" ({h})"))
+        ));
+    }
     let n = table.height();
     for row in 0..n {
         let r = offset + row + 1;
+        if let Some(what) = table.malformed_at(row) {
+            report.reject("malformed row", || format!("row {r}: {what}"));
+            continue;
+        }
+        if let Some(what) = bad_cells.get(&row) {
+            report.reject("bad coordinates", || {
+                format!("row {r}: {}", what.join("; "))
+            });
+            continue;
+        }
         let (x, y) = (lon[row], lat[row]);
         let valid = x.is_finite()
             && y.is_finite()

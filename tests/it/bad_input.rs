@@ -149,14 +149,18 @@ fn team_roster_problems() {
     let p = write(
         &dir,
         "teams.csv",
-        "team_id,area_code,kind,members\nT1,N1,TNTN,5\nT1,N1,TNTN,5\nT2,N9,CNSCD,3\nT3,N1,robots,3\nT4,N1,TNTN,0\nT5,N1,tntn,2\nT6,W1,TNTN,3\nT7,,TNTN,3\n",
+        "team_id,area_code,kind,members\nT1,N1,TNTN,5\nT1,N1,TNTN,5\nT2,N9,CNSCD,3\nT3,N1,robots,3\nT4,N1,TNTN,0\nT5,N1,tntn,2\nT6,W1,TNTN,3\nT7,,TNTN,3\nT8,N1\n",
     );
     let e = read_teams(&p, &known, &parents).unwrap_err().to_string();
     assert!(
-        e.contains("teams.csv") && e.contains("6 invalid row"),
+        e.contains("teams.csv") && e.contains("7 invalid row"),
         "{e}"
     );
     assert!(!e.contains("Some("), "no Rust debug text: {e}");
+    assert!(
+        e.contains("row 9: line 10: 2 fields; expected 4 (team_id, area_code, kind, members)"),
+        "{e}"
+    );
     assert!(
         e.contains(
             "row 7: column `area_code`: \"W1\" for team \"T6\" is an area with neighbourhoods"
@@ -219,16 +223,35 @@ fn visits_keep_good_rows_and_count_bad_ones() {
          3,T1,NaN,11.0,2025-10-01T08:00:00+07:00,h1,vneid_install\n\
          4,T1,,11.0,2025-10-01T08:00:00+07:00,h1,vneid_install\n\
          5,T1,106.5,11.0,2025-10-01T08:00:00+07:00,,vneid_install\n\
-         6,T1,106.5,11.0,2025-10-01T08:00:00+07:00,h2,dvc_account\n",
+         6,T1,106.5,11.0,2025-10-01T08:00:00+07:00,h2,dvc_account\n\
+         \n\
+         7,T1,106.5,11.0,2025-10-01T08:00:00+07:00,h3,dvc_account,extra\n\
+         8,T1,106.5\n\
+         9,T1,\"106,5\",11.0,2025-10-01T08:00:00+07:00,h4,dvc_account\n\
+         10,T1,11.0,106.5,2025-10-01T08:00:00+07:00,h5,dvc_account\n\
+         11,T1,106.6,11.1,2025-10-01T08:00:00+07:00,h6,qr_payment\n",
     );
     let (v, r) = read_visits(&p, &teams, extent).unwrap();
-    assert_eq!((r.rows_read, r.rows_accepted, v.len()), (6, 2, 2));
-    assert_eq!(r.rejected["bad coordinates"], 3);
+    // The blank line is not a row; the good rows before and after the bad ones are all kept.
+    assert_eq!((r.rows_read, r.rows_accepted, v.len()), (11, 3, 3));
+    assert_eq!(r.rejected["bad coordinates"], 4);
+    assert_eq!(r.rejected["malformed row"], 2);
+    assert_eq!(r.rejected["lat/lon swapped"], 1);
     assert_eq!(r.rejected["missing household id"], 1);
+    let ex = r.examples.join("\n");
+    for needle in [
+        "row 2: column `lon`: value \"abc\"; expected longitude in degrees (WGS84)",
+        "row 4: column `lon`: value empty",
+        "row 7: line 9: 8 fields; expected 7 (visit_id, team_id, lon, lat, ts, household_id, service)",
+        "row 8: line 10: 3 fields; expected 7",
+        "row 9: column `lon`: value \"106,5\"; expected longitude in degrees (WGS84) (a decimal comma: write 106.5 with a point)",
+        "row 10: columns `lon`,`lat`: values 11, 106.5; this point is far outside every area but would be inside with lon and lat swapped",
+    ] {
+        assert!(ex.contains(needle), "{needle} not in\n{ex}");
+    }
     assert!(
-        r.examples[0].starts_with("row 2: columns `lon`,`lat`: values NaN, 11"),
-        "{:?}",
-        r.examples
+        !ex.contains("row 2: columns"),
+        "a text is said as the text: {ex}"
     );
     // A missing column is structural: an error, not a row issue.
     let p = write(

@@ -106,7 +106,7 @@ fn join_counts_and_assignments() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         std::fs::read_to_string(&counts).unwrap(),
-        "code,count\nA,2\nB,1\nC,1\n_outside,1\n_invalid,1\n"
+        "code,name,count\nA,A,2\nB,B,1\nC,C,1\n_outside,in no area,1\n_swapped,in no area; inside one with lon and lat swapped,0\n_invalid,not a number or out of range,1\n"
     );
     assert_eq!(
         std::fs::read_to_string(&assignments).unwrap(),
@@ -341,4 +341,67 @@ fn plan_meet_deadline_on_the_command_line() {
     let (code, _, err) = phuso(&["plan"]);
     assert_eq!(code, 2);
     assert!(err.contains("--volunteers"), "{err}");
+}
+
+#[test]
+fn join_reads_points_the_way_users_write_them() {
+    let dir = scratch("cli_join_rough");
+    let points = dir.join("points.csv");
+    // A blank line, too many and too few fields, a text, a decimal comma, a swapped point.
+    std::fs::write(
+        &points,
+        "lon,lat\n0.5,0.5\n\n0.5,0.6,7\n0.5\nabc,0.5\n\"0,5\",0.5\n0.5,3.5\n",
+    )
+    .unwrap();
+    let counts = dir.join("counts.csv");
+    let (code, _, err) = phuso(&[
+        "join",
+        "--areas",
+        crate::fixture("join_cases.geojson").to_str().unwrap(),
+        "--points",
+        points.to_str().unwrap(),
+        "--counts-out",
+        counts.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // (0.5, 3.5) is in no area; (3.5, 0.5) is not in C either, so it stays outside. Rows 2–5 are invalid.
+    assert_eq!(
+        std::fs::read_to_string(&counts).unwrap(),
+        "code,name,count\nA,A,1\nB,B,0\nC,C,0\n_outside,in no area,1\n_swapped,in no area; inside one with lon and lat swapped,0\n_invalid,not a number or out of range,4\n"
+    );
+    for needle in [
+        "row 2: line 4: 3 fields; expected 2 (lon, lat)",
+        "row 3: line 5: 1 field; expected 2 (lon, lat)",
+        "row 4: column `lon`: value \"abc\"",
+        "row 5: column `lon`: value \"0,5\"; expected longitude in degrees (WGS84) (a decimal comma: write 0.5 with a point)",
+    ] {
+        assert!(err.contains(needle), "{needle} not in {err}");
+    }
+    assert!(!err.contains("NaN"), "{err}");
+    // Swapped: the bundled wards, a point given as lat, lon.
+    std::fs::write(&points, "lon,lat\n11.05,106.65\n106.65,11.05\n").unwrap();
+    let (code, _, err) = phuso(&[
+        "join",
+        "--areas",
+        crate::bundled()
+            .join("wards_2025.geojson")
+            .to_str()
+            .unwrap(),
+        "--points",
+        points.to_str().unwrap(),
+        "--counts-out",
+        counts.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&counts).unwrap();
+    assert!(text.contains("25849,Phường Hoà Lợi,1\n"), "{text}");
+    assert!(
+        text.contains("_swapped,in no area; inside one with lon and lat swapped,1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("_invalid,not a number or out of range,0\n"),
+        "{text}"
+    );
+    assert!(err.contains("row 1: columns `lon`,`lat`: values 11.05, 106.65; in no area, but inside one with lon and lat swapped"), "{err}");
 }
