@@ -276,6 +276,17 @@ async fn hexes(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Response, 
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .get(&key)
         .cloned();
+    // Refuse before computing: the layer covers the areas, so the cells in the box are about the
+    // areas' km² in the box over a cell's km² (counted exactly below once computed).
+    if cached.is_none() {
+        let estimate = estimated_cells(&s.engine, bbox, res);
+        if estimate > 2.0 * MAX_CELLS as f64 {
+            return Err(ApiError::BadRequest(format!(
+                "about {} cells at resolution {key} in this box exceed the limit of {MAX_CELLS}; pass a smaller bbox or a coarser res",
+                crate::priority::int(estimate, crate::priority::Lang::En)
+            )));
+        }
+    }
     let layer = match cached {
         Some(l) => l,
         None => {
@@ -308,6 +319,26 @@ async fn hexes(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Response, 
         )));
     }
     Ok(geojson(layers::hex_document(&cells, key)))
+}
+
+/// About how many H3 cells at `res` the area layer has inside `bbox`: the province's area times
+/// the share of its bounding box that `bbox` covers, over the mean cell area.
+fn estimated_cells(engine: &Engine, bbox: Option<params::BBox>, res: h3o::Resolution) -> f64 {
+    use geo::BoundingRect;
+    let province = &engine.figures()[0];
+    let Some(extent) = engine.areas()[0]
+        .geometry
+        .as_ref()
+        .and_then(BoundingRect::bounding_rect)
+    else {
+        return 0.0;
+    };
+    let share = bbox.map_or(1.0, |b| {
+        let w = (b.max_lon.min(extent.max().x) - b.min_lon.max(extent.min().x)).max(0.0);
+        let h = (b.max_lat.min(extent.max().y) - b.min_lat.max(extent.min().y)).max(0.0);
+        (w * h / (extent.width() * extent.height()).max(1e-12)).min(1.0)
+    });
+    province.area_km2 * share / res.area_km2()
 }
 
 fn export_rows(

@@ -361,3 +361,26 @@ fn on_a_real_socket() {
         assert!(out.contains(needle), "{path}");
     }
 }
+
+#[tokio::test]
+async fn an_over_large_hex_request_is_refused_before_computing() {
+    // A fresh state: resolution 10 is not cached; ≈2,700 km² / 0.015 km² per cell ≈ 180,000.
+    let app = router(Arc::new(AppState::new(bundled_engine(), None)), None);
+    let res = app
+        .oneshot(
+            Request::get("/api/hexes?res=10")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let msg = body["error"].as_str().unwrap();
+    assert!(
+        msg.starts_with("about ")
+            && msg.contains("cells at resolution 10 in this box exceed the limit of 20000"),
+        "{msg}"
+    );
+}
