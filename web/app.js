@@ -5,7 +5,7 @@
 const I18N = {
   vi: {
     metric: 'Chỉ số', level: 'Cấp', level_ward: 'Phường/xã', level_neighbourhood: 'Khu phố/ấp', level_district: 'Huyện/thành cũ',
-    hexes: 'Lưới H3', search: 'Tìm phường/xã (vd. binh chuan)', priorities: 'Nơi cần thêm tổ',
+    hexes: 'Lưới H3', search: 'Tìm phường/xã, vd. binh chuan', priorities: 'Nơi cần thêm tổ',
     synthetic: 'Ranh giới phường/xã và dân số là số liệu thật; khu phố, tổ và lượt hỗ trợ là dữ liệu mô phỏng.',
     density_per_km2: 'Mật độ dân số', residents_per_member: 'Số dân / 1 người hỗ trợ', coverage_ratio: 'Tỷ lệ hộ đã tiếp cận',
     members_needed: 'Cần thêm thành viên', days_to_target: 'Số ngày để đạt mục tiêu',
@@ -21,10 +21,13 @@ const I18N = {
     plan_area: 'Khu vực', plan_added: 'Thêm', plan_done: 'Hoàn thành', plan_export: 'Tải CSV',
     plan_summary: (p) => `Đặt ${p.placed}/${p.k} người (${p.rows} khu vực, điều chuyển ${p.moved}); hoàn thành muộn nhất ${p.before} → ${p.after} (hạn ${p.deadline})`,
     plan_edited: (d) => `Sau khi chỉnh tay: hoàn thành muộn nhất ${d}`,
+    plan_meet: 'Ít nhất bao nhiêu người để kịp hạn?',
+    hex_legend: 'Lượt hỗ trợ / ô H3', hex_blind: 'Điểm mù (có dân, chưa có lượt)', hex_withheld: 'Dưới 3 hộ (ẩn số)',
+    attribution: 'Ranh giới: sapnhap.bando.com.vn · Dân số: TCTK 2019 · Khu phố, tổ, lượt: mô phỏng',
   },
   en: {
     metric: 'Metric', level: 'Level', level_ward: 'Ward/commune', level_neighbourhood: 'Neighbourhood', level_district: 'Former district',
-    hexes: 'H3 grid', search: 'Search a ward (e.g. binh chuan)', priorities: 'Where more teams are needed',
+    hexes: 'H3 grid', search: 'Find a ward, e.g. binh chuan', priorities: 'Where more teams are needed',
     synthetic: 'Ward boundaries and population are real; neighbourhoods, teams and visits are synthetic.',
     density_per_km2: 'Population density', residents_per_member: 'Residents per helper', coverage_ratio: 'Share of households reached',
     members_needed: 'More members needed', days_to_target: 'Days to target',
@@ -40,6 +43,9 @@ const I18N = {
     plan_area: 'Area', plan_added: 'Added', plan_done: 'Completion', plan_export: 'Download CSV',
     plan_summary: (p) => `Placed ${p.placed} of ${p.k} (${p.rows} areas, ${p.moved} moved); latest completion ${p.before} → ${p.after} (deadline ${p.deadline})`,
     plan_edited: (d) => `After your edits: latest completion ${d}`,
+    plan_meet: 'Fewest volunteers to meet the deadline?',
+    hex_legend: 'Visits per H3 cell', hex_blind: 'Blind spot (people, no visit yet)', hex_withheld: 'Under 3 households (withheld)',
+    attribution: 'Boundaries: sapnhap.bando.com.vn · Population: GSO 2019 census · Neighbourhoods, teams, visits: synthetic',
   },
 };
 
@@ -71,14 +77,12 @@ function metricValue(p, m = state.metric) {
   return m === 'coverage_ratio' ? v * 100 : v;
 }
 
-// Class breaks: distinct quintiles of the values, so ties (many zeros) do not make empty classes.
+// Class breaks per level: natural breaks (ckmeans, web/classes.js) over the values shown, so
+// values far apart never share a colour.
 function breaks(values) {
   // For the plan, classes cover the areas that receive people; 0 and moves out get own colours.
   const keep = state.metric === 'plan_added_metric' ? (x) => x > 0 : () => true;
-  const v = values.filter((x) => x != null && Number.isFinite(x) && keep(x)).sort((a, b) => a - b);
-  if (!v.length) return { min: 0, max: 0, cuts: [] };
-  const cuts = [...new Set([0.2, 0.4, 0.6, 0.8].map((q) => v[Math.min(v.length - 1, Math.floor(q * v.length))]))].filter((c) => c > v[0]);
-  return { min: v[0], max: v[v.length - 1], cuts };
+  return PhusoClasses.breaks(values.filter((x) => x != null && keep(x)), 5);
 }
 
 function rampFor(k) {
@@ -95,22 +99,31 @@ const PLAN_OUT = '#9ecae1';
 function colour(value, br) {
   if (value == null) return '#bbbbbb';
   if (state.metric === 'plan_added_metric' && value <= 0) return value < 0 ? PLAN_OUT : PLAN_ZERO;
-  const ramp = rampFor(br.cuts.length + 1);
-  let i = br.cuts.findIndex((c) => value < c);
-  if (i < 0) i = br.cuts.length;
-  return ramp[i];
+  return rampFor(br.cuts.length + 1)[PhusoClasses.classOf(value, br)];
 }
 
 let legend;
+// Shares are shown with one decimal; counts, densities and days as whole numbers.
+const legendDigits = () => (state.metric === 'coverage_ratio' ? 1 : 0);
 function drawLegend(br) {
   if (legend) legend.remove();
-  legend = L.control({ position: 'bottomright' });
+  // Top right: the dense south of the province stays visible, also on a phone.
+  legend = L.control({ position: 'topright' });
   legend.onAdd = () => {
     const div = L.DomUtil.create('div', 'legend');
+    div.id = 'legend';
     const unit = t('unit_' + state.metric);
     const edges = [br.min, ...br.cuts, br.max];
     const ramp = rampFor(br.cuts.length + 1);
-    const rows = ramp.map((c, i) => `<div><i style="background:${c}"></i>${num(edges[i], 1)}${i === ramp.length - 1 ? ' – ' : ' – <'}${num(edges[i + 1], 1)}</div>`);
+    const d = legendDigits();
+    const integers = edges.every(Number.isInteger);
+    const rows = ramp.map((c, i) => {
+      // Integer classes read "3 – 7"; others "0.5 – <1.2".
+      const hi = i === ramp.length - 1 ? edges[i + 1] : (integers ? edges[i + 1] - 1 : edges[i + 1]);
+      const sep = i === ramp.length - 1 || integers ? ' – ' : ' – <';
+      const label = integers && hi === edges[i] ? num(hi, d) : `${num(edges[i], d)}${sep}${num(hi, d)}`;
+      return `<div class="class"><i style="background:${c}"></i>${label}</div>`;
+    });
     if (state.metric === 'plan_added_metric') rows.unshift(`<div><i style="background:${PLAN_OUT}"></i>&lt; 0</div><div><i style="background:${PLAN_ZERO}"></i>0</div>`);
     div.innerHTML = `<strong>${t(state.metric)}</strong> (${unit})<br>${rows.join('')}<div><i style="background:#bbbbbb"></i>${t('no_data')}</div>`;
     return div;
@@ -118,11 +131,61 @@ function drawLegend(br) {
   legend.addTo(map);
 }
 
+// The H3 layer's own legend (purple: readable over the orange choropleth).
+const HEX_RAMP = ['#efedf5', '#bcbddc', '#807dba', '#54278f'];
+let hexLegend;
+function drawHexLegend(max) {
+  if (hexLegend) hexLegend.remove();
+  hexLegend = null;
+  if (!state.hexLayer) return;
+  hexLegend = L.control({ position: 'bottomleft' });
+  hexLegend.onAdd = () => {
+    const div = L.DomUtil.create('div', 'legend');
+    div.id = 'hex-legend';
+    const edges = [0, 0.0625, 0.25, 0.5625, 1].map((q) => Math.round(q * max));
+    const rows = HEX_RAMP.map((c, i) => `<div><i style="background:${c}"></i>${num(edges[i])} – ${num(edges[i + 1])}</div>`);
+    div.innerHTML = `<strong>${t('hex_legend')}</strong><br>${rows.join('')}<div><i style="background:#fff;border:2px solid #d00"></i>${t('hex_blind')}</div><div><i style="background:#fff;border:1px dashed #54278f"></i>${t('hex_withheld')}</div>`;
+    return div;
+  };
+  hexLegend.addTo(map);
+}
+
+function hexColour(visits, max) {
+  const share = Math.sqrt((visits || 0) / max);
+  return HEX_RAMP[Math.min(HEX_RAMP.length - 1, Math.floor(share * HEX_RAMP.length))];
+}
+
 function styleAreas() {
   if (!state.layer) return;
   const br = breaks(state.areas.features.map((f) => metricValue(f.properties)));
-  state.layer.setStyle((f) => ({ fillColor: colour(metricValue(f.properties), br), fillOpacity: 0.78, color: f.properties.code === state.selected ? '#0b63a5' : '#4a5561', weight: f.properties.code === state.selected ? 3 : 0.8 }));
+  state.layer.setStyle((f) => ({ fillColor: colour(metricValue(f.properties), br), fillOpacity: state.hexLayer ? 0.35 : 0.78, color: f.properties.code === state.selected ? '#0b63a5' : '#4a5561', weight: f.properties.code === state.selected ? 3 : 0.8 }));
   drawLegend(br);
+  drawLabels();
+}
+
+// Names of the ranked areas on the map, most in need first, skipping any that would overlap a
+// name already placed.
+let labels = null;
+function drawLabels() {
+  if (labels) labels.remove();
+  labels = L.layerGroup();
+  if (!state.areas || !state.viewSet || state.level === 'neighbourhood') { labels.addTo(map); return; }
+  const placed = [];
+  const ranked = [...state.areas.features].filter((f) => f.properties.label_point).sort((a, b) => a.properties.rank - b.properties.rank);
+  for (const f of ranked.slice(0, 15)) {
+    const [lon, lat] = f.properties.label_point;
+    const name = f.properties.name.replace(/^(Phường|Xã|Thị trấn) /, '');
+    const pt = map.latLngToContainerPoint([lat, lon]);
+    const w = 7 * name.length + 8, h = 16;
+    const box = { x0: pt.x - w / 2, x1: pt.x + w / 2, y0: pt.y - h / 2, y1: pt.y + h / 2 };
+    if (placed.some((b) => box.x0 < b.x1 && b.x0 < box.x1 && box.y0 < b.y1 && b.y0 < box.y1)) continue;
+    placed.push(box);
+    const icon = L.divIcon({ className: 'area-label', html: `<span data-code="${f.properties.code}"></span>`, iconSize: [w, h], iconAnchor: [w / 2, h / 2] });
+    const m = L.marker([lat, lon], { icon, interactive: false, keyboard: false });
+    m.on('add', () => { const el = m.getElement(); if (el) el.firstChild.textContent = name; });
+    labels.addLayer(m);
+  }
+  labels.addTo(map);
 }
 
 function tooltip(p) {
@@ -145,6 +208,8 @@ async function loadAreas(fit) {
   state.layer.eachLayer((lyr) => { const el = lyr.getElement && lyr.getElement(); if (el) el.setAttribute('data-code', lyr.feature.properties.code); });
   styleAreas();
   if (fit) map.fitBounds(state.layer.getBounds(), { padding: [10, 10] });
+  state.viewSet = true;
+  drawLabels();
   if (state.hexLayer) state.hexLayer.bringToFront();
 }
 
@@ -224,15 +289,15 @@ async function select(code, focus) {
 }
 
 async function toggleHexes(on) {
-  if (!on) { if (state.hexLayer) state.hexLayer.remove(); state.hexLayer = null; return; }
+  if (!on) { if (state.hexLayer) state.hexLayer.remove(); state.hexLayer = null; drawHexLegend(0); styleAreas(); return; }
   if (!state.hexData) state.hexData = await getJson('/api/hexes?res=8');
   const max = Math.max(1, ...state.hexData.features.map((f) => f.properties.visits || 0));
   state.hexLayer = L.geoJSON(state.hexData, {
     style: (f) => {
       const p = f.properties;
-      if (p.blind_spot) return { color: '#d00', weight: 2, fillColor: '#d00', fillOpacity: 0.35, className: 'hex blind' };
-      const share = Math.sqrt((p.visits || 0) / max);
-      return { color: '#2b5c8a', weight: 0.3, fillColor: '#08519c', fillOpacity: 0.08 + 0.6 * share, className: 'hex' };
+      if (p.blind_spot) return { color: '#d00', weight: 2, fillColor: '#fff', fillOpacity: 0.5, className: 'hex blind' };
+      if (p.suppressed) return { color: '#54278f', weight: 0.6, dashArray: '2 2', fillColor: '#fff', fillOpacity: 0.3, className: 'hex' };
+      return { color: '#3f007d', weight: 0.3, fillColor: hexColour(p.visits, max), fillOpacity: 0.6, className: 'hex' };
     },
     onEachFeature: (f, lyr) => lyr.bindTooltip(() => {
       const p = f.properties;
@@ -240,6 +305,8 @@ async function toggleHexes(on) {
       return `${counts}<br>${num(p.population_est)} ${t('pop_est')}${p.blind_spot ? '<br><strong>' + t('blind') + '</strong>' : ''}`;
     }, { sticky: true }),
   }).addTo(map);
+  drawHexLegend(max);
+  styleAreas();
 }
 
 // Search: current names, former (pre-2025) names through the crosswalk, neighbourhoods.
@@ -286,7 +353,16 @@ function applyLanguage() {
   renderPriorities();
   renderPlan();
   styleAreas();
+  setAttribution();
+  if (state.hexLayer) drawHexLegend(Math.max(1, ...state.hexData.features.map((f) => f.properties.visits || 0)));
   if (state.selected) select(state.selected);
+}
+
+let attribution = null;
+function setAttribution() {
+  if (attribution) map.attributionControl.removeAttribution(attribution);
+  attribution = t('attribution');
+  map.attributionControl.addAttribution(attribution);
 }
 
 // Planning: POST /api/plan, show the rows on the map and in a table that can be edited by hand
@@ -298,11 +374,13 @@ async function postJson(url, body) {
   return d;
 }
 
-async function runPlan(ev) {
-  ev.preventDefault();
+async function runPlan(ev, meetDeadline = false) {
+  if (ev) ev.preventDefault();
   const k = Number(document.getElementById('plan-k').value);
   const m = Number(document.getElementById('plan-m').value);
-  const p = await postJson('/api/plan', { volunteers: k, max_moves: m, level: 'neighbourhood' });
+  const body = meetDeadline ? { meet_deadline: true, level: 'neighbourhood' } : { volunteers: k, max_moves: m, level: 'neighbourhood' };
+  const p = await postJson('/api/plan', body);
+  if (meetDeadline) { document.getElementById('plan-k').value = String(p.volunteers); document.getElementById('plan-m').value = '0'; }
   state.plan = p;
   state.planAdded = Object.fromEntries(p.rows.map((r) => [r.code, r.members_added + r.members_moved_in - r.members_moved_out]));
   renderPlan();
@@ -316,7 +394,9 @@ async function runPlan(ev) {
 function renderPlan() {
   const p = state.plan;
   if (!p) return;
-  document.getElementById('plan-summary').textContent = t('plan_summary')({ placed: p.volunteers_placed, k: p.volunteers, rows: p.rows.length, moved: p.members_moved, before: date(p.completion_before), after: date(p.completion_after), deadline: date(p.deadline) });
+  // The server's one-sentence answer, then the totals.
+  const answer = state.lang === 'vi' ? p.summary_vi : p.summary;
+  document.getElementById('plan-summary').textContent = `${answer}. ` + t('plan_summary')({ placed: p.volunteers_placed, k: p.volunteers, rows: p.rows.length, moved: p.members_moved, before: date(p.completion_before), after: date(p.completion_after), deadline: date(p.deadline) });
   const body = document.querySelector('#plan-table tbody');
   body.innerHTML = '';
   for (const r of p.rows) {
@@ -329,7 +409,7 @@ function renderPlan() {
     input.addEventListener('click', (e) => e.stopPropagation());
     input.addEventListener('change', () => { state.planAdded[r.code] = Number(input.value); recheckPlan(); styleAreas(); });
     tr.insertCell().appendChild(input);
-    tr.insertCell().textContent = `${date(r.completion_before)} → ${date(r.completion_after)}`;
+    tr.insertCell().innerHTML = `<span class="nowrap">${date(r.completion_before)}</span> → <span class="nowrap">${date(r.completion_after)}</span>`;
     tr.addEventListener('click', () => select(r.code, true));
   }
   document.getElementById('plan-result').hidden = false;
@@ -357,13 +437,15 @@ function exportPlan() {
 async function main() {
   state.summary = await getJson('/api/summary');
   if (state.summary.basemap_url) L.tileLayer(state.summary.basemap_url, { maxZoom: 19 }).addTo(map);
-  map.attributionControl.addAttribution('Ranh giới: sapnhap.bando.com.vn · Dân số: TCTK 2019');
   document.getElementById('metric').addEventListener('change', (e) => { state.metric = e.target.value; styleAreas(); });
   document.getElementById('level').addEventListener('change', async (e) => { state.level = e.target.value; await loadAreas(false); await loadPriorities(); });
   document.getElementById('hex-toggle').addEventListener('change', (e) => toggleHexes(e.target.checked));
   document.getElementById('lang').addEventListener('click', () => { state.lang = state.lang === 'vi' ? 'en' : 'vi'; applyLanguage(); });
   document.getElementById('search').addEventListener('input', (e) => search(e.target.value));
-  document.getElementById('plan-form').addEventListener('submit', (e) => runPlan(e).catch((err) => { document.getElementById('plan-summary').textContent = String(err.message || err); }));
+  const planFailed = (err) => { document.getElementById('plan-summary').textContent = String(err.message || err); };
+  document.getElementById('plan-form').addEventListener('submit', (e) => runPlan(e).catch(planFailed));
+  document.getElementById('plan-meet').addEventListener('click', () => runPlan(null, true).catch(planFailed));
+  map.on('zoomend moveend', drawLabels);
   document.getElementById('plan-export').addEventListener('click', exportPlan);
   document.getElementById('panel-close').addEventListener('click', () => { document.getElementById('panel').hidden = true; state.selected = null; styleAreas(); });
   applyLanguage();

@@ -73,6 +73,14 @@ pub fn properties(engine: &Engine, p: &Priority) -> Map<String, Value> {
         props.insert("residential_groups".into(), json!(t.residential_groups));
         props.insert("pairs".into(), json!(t.pairs));
         props.insert("pairs_short".into(), json!(t.pairs_short));
+        // Where the page writes the name: a point inside the area (not the box's centre).
+        if let Some(pt) = a
+            .geometry
+            .as_ref()
+            .and_then(geo::InteriorPoint::interior_point)
+        {
+            props.insert("label_point".into(), json!([round6(pt.x()), round6(pt.y())]));
+        }
     }
     props
 }

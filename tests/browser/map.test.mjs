@@ -41,16 +41,53 @@ after(async () => {
 async function open(viewport) {
   const page = await browser.newPage({ viewport });
   const external = [];
+  const failed = [];
   page.on('request', (r) => { if (!r.url().startsWith(url)) external.push(r.url()); });
+  page.on('response', (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`); });
+  page.on('console', (m) => { if (m.type() === 'error') failed.push(m.text()); });
   await page.goto(url);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
-  return { page, external };
+  return { page, external, failed };
+}
+
+// The legend's class labels, without the title and the "no data" row.
+const legendClasses = (page) => page.locator('#legend .class').allTextContents();
+
+// Boxes of the map's name labels.
+async function labelBoxes(page) {
+  const boxes = [];
+  for (const el of await page.locator('.area-label span').all()) boxes.push(await el.boundingBox());
+  return boxes;
 }
 
 test('wards are drawn, a click explains the ward, language and search work', async () => {
-  const { page, external } = await open({ width: 1400, height: 900 });
+  const { page, external, failed } = await open({ width: 1400, height: 900 });
   assert.equal(await page.locator('path.area').count(), 36);
   assert.deepEqual(external, [], 'the page must not reach outside this server');
+  assert.deepEqual(failed, [], 'no failed request (favicon included) and no console error');
+
+  // Names of the ranked wards, none overlapping another.
+  const boxes = await labelBoxes(page);
+  assert.ok(boxes.length >= 5, `ward names on the map: ${boxes.length}`);
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, b] = [boxes[i], boxes[j]];
+      const overlap = a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+      assert.ok(!overlap, `labels ${i} and ${j} overlap`);
+    }
+  }
+  // Natural-break classes: 5 at ward level for members needed; density in whole numbers.
+  assert.equal((await legendClasses(page)).length, 5);
+  await page.selectOption('#metric', 'density_per_km2');
+  for (const c of await legendClasses(page)) assert.match(c, /^\d{1,3}(\.\d{3})*( – <?\d{1,3}(\.\d{3})*)?$/, `whole numbers in vi-VN: ${c}`);
+  await page.selectOption('#metric', 'members_needed');
+  // The search placeholder fits its box.
+  const fits = await page.locator('#search').evaluate((el) => {
+    const c = document.createElement('canvas').getContext('2d');
+    c.font = getComputedStyle(el).font;
+    return c.measureText(el.placeholder).width <= el.clientWidth - 8;
+  });
+  assert.ok(fits, 'the search placeholder is not cut');
 
   // Click An Phú on the map.
   await page.locator('path.area[data-code="25975"]').dispatchEvent('click');
@@ -63,8 +100,12 @@ test('wards are drawn, a click explains the ward, language and search work', asy
 
   // English.
   assert.equal(await page.locator('[data-i18n="priorities"]').textContent(), 'Nơi cần thêm tổ');
+  assert.match(await page.locator('.leaflet-control-attribution').textContent(), /Ranh giới/);
   await page.click('#lang');
   assert.equal(await page.locator('[data-i18n="priorities"]').textContent(), 'Where more teams are needed');
+  const attribution = await page.locator('.leaflet-control-attribution').textContent();
+  assert.match(attribution, /Boundaries: sapnhap\.bando\.com\.vn/);
+  assert.doesNotMatch(attribution, /Ranh giới/);
   await page.waitForFunction(() => /people\/km², 1 helper per [\d,]+ residents/.test(document.getElementById('panel-reason').textContent));
   const popEn = await page.locator('#panel-figures tr[data-field="population"] td').nth(1).textContent();
   assert.match(popEn, /^\d{1,3}(,\d{3})+$/, `en-US groups thousands with commas: ${popEn}`);
@@ -91,7 +132,10 @@ test('wards are drawn, a click explains the ward, language and search work', asy
   await page.waitForSelector('path.hex', { state: 'attached' });
   assert.ok((await page.locator('path.hex').count()) > 1000);
   assert.ok((await page.locator('path.hex.blind').count()) > 0);
+  assert.match(await page.locator('#hex-legend').textContent(), /Visits per H3 cell.*Blind spot/);
+  await page.screenshot({ path: path.join(shots, 'browser-hexes.png') });
   await page.uncheck('#hex-toggle');
+  assert.equal(await page.locator('#hex-legend').count(), 0);
 
   await page.screenshot({ path: path.join(shots, 'browser-map.png') });
   await page.close();
@@ -104,6 +148,11 @@ test('neighbourhood level and a phone-sized screen', async () => {
   const side = await page.locator('#side').boundingBox();
   const map = await page.locator('#map').boundingBox();
   assert.ok(map.height > 300 && side.y >= map.y + map.height - 1, 'panel below the map on a phone');
+  // More than two classes at the neighbourhood level.
+  assert.ok((await legendClasses(page)).length > 2);
+  // The legend stays in the upper half: the dense south (Dĩ An, Thuận An) is not hidden.
+  const legend = await page.locator('#legend').boundingBox();
+  assert.ok(legend.y + legend.height < map.y + map.height / 2, `legend ${JSON.stringify(legend)} in map ${JSON.stringify(map)}`);
   await page.screenshot({ path: path.join(shots, 'browser-phone.png') });
   await page.close();
 });
@@ -117,7 +166,7 @@ test('planning panel: run a plan, see it on the map, edit by hand, export CSV', 
   const rows = await page.locator('#plan-table tbody tr').count();
   assert.ok(rows > 10, `plan rows: ${rows}`);
   const summary = await page.locator('#plan-summary').textContent();
-  assert.match(summary, /^Đặt 200\/200 người/, summary);
+  assert.match(summary, /Đặt 200\/200 người/, summary);
   // The map switched to neighbourhoods coloured by the plan.
   await page.waitForFunction(() => document.querySelectorAll('path.area').length === 586
     && document.getElementById('metric').value === 'plan_added_metric');
@@ -135,5 +184,12 @@ test('planning panel: run a plan, see it on the map, edit by hand, export CSV', 
   assert.ok(csv.startsWith('code,name,members_before,members_change,members_after'), csv.slice(0, 120));
   assert.equal(csv.trim().split('\n').length, rows + 1);
   await page.screenshot({ path: path.join(shots, 'browser-plan.png') });
+
+  // The committee's question: the fewest volunteers to meet the deadline, and where.
+  const province = await page.evaluate(async () => (await (await fetch('/api/summary')).json()).province.members_needed);
+  await page.click('#plan-meet');
+  await page.waitForFunction(() => /Cần ít nhất/.test(document.getElementById('plan-summary').textContent));
+  assert.equal(Number(await page.locator('#plan-k').inputValue()), province);
+  assert.match(await page.locator('#plan-summary').textContent(), /mọi địa bàn hoàn thành/);
   await page.close();
 });
