@@ -276,6 +276,11 @@ fn write_out(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// A count with thousands separators, for tables.
+fn int(x: f64) -> String {
+    phuso::priority::int(x, phuso::priority::Lang::En)
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Report {
@@ -311,10 +316,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         c.start,
                         c.deadline(),
                         c.target_coverage * 100.0,
-                        r.rows_read,
-                        r.rows_accepted,
-                        r.rows_rejected(),
-                        engine.outside()
+                        int(r.rows_read as f64),
+                        int(r.rows_accepted as f64),
+                        int(r.rows_rejected() as f64),
+                        int(engine.outside() as f64)
                     );
                     let (census, published, source) = engine.population_vintages();
                     let used = match source {

@@ -265,6 +265,9 @@ latest completion: {} → {} (deadline {})
             "{:<9} {:<30} {:>7} {:>6} {:>5} {:>5} {:>11} {:>11}",
             "code", "name", "before", "added", "in", "out", "done before", "done after"
         );
+        if rows.is_empty() {
+            let _ = writeln!(out, "(none)");
+        }
         for r in rows {
             let _ = writeln!(
                 out,

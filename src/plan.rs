@@ -671,6 +671,7 @@ pub fn plan(
         deadline,
         areas_late_after,
         out_of_reach.len(),
+        leaf_level,
     );
     Ok(Plan {
         level,
@@ -703,6 +704,7 @@ fn summary_sentences(
     deadline: NaiveDate,
     late: u64,
     out_of_reach: usize,
+    leaf: Level,
 ) -> (String, String) {
     let areas_en = plural(areas_changed as u64, level.as_str(), &format!("{level}s"));
     let when_en = show_date(completion_after, Lang::En);
@@ -713,7 +715,7 @@ fn summary_sentences(
     } else {
         format!(
             "{} still late; the last finishes {when_en} (deadline {deadline})",
-            plural(late, "area is", "areas are")
+            plural(late, &format!("{leaf} is"), &format!("{leaf}s are"))
         )
     };
     let tail_vi = if late == 0 {
@@ -749,16 +751,30 @@ fn summary_sentences(
                 placed / 2
             ),
         ),
-        Volunteers::Count(k) => (
-            format!(
-                "{} of {} placed in {areas_en}: {tail_en}",
-                int(placed as f64, Lang::En),
-                plural(k, "volunteer", "volunteers")
-            ),
-            format!(
-                "Đã bố trí {} / {k} tình nguyện viên tại {areas_changed} địa bàn: {tail_vi}",
-                int(placed as f64, Lang::Vi)
-            ),
-        ),
+        Volunteers::Count(k) => {
+            let left = k.saturating_sub(placed);
+            let (left_en, left_vi) = if left > 0 {
+                (
+                    format!(
+                        " ({} left over: volunteers go in pairs, and only where still late)",
+                        int(left as f64, Lang::En)
+                    ),
+                    format!(" (còn dư {left}: bố trí theo cặp, chỉ nơi còn trễ hạn)"),
+                )
+            } else {
+                (String::new(), String::new())
+            };
+            (
+                format!(
+                    "{} of {} placed in {areas_en}{left_en}: {tail_en}",
+                    int(placed as f64, Lang::En),
+                    plural(k, "volunteer", "volunteers")
+                ),
+                format!(
+                    "Đã bố trí {} / {k} tình nguyện viên tại {areas_changed} địa bàn{left_vi}: {tail_vi}",
+                    int(placed as f64, Lang::Vi)
+                ),
+            )
+        }
     }
 }

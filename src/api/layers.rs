@@ -79,7 +79,10 @@ pub fn properties(engine: &Engine, p: &Priority) -> Map<String, Value> {
             .as_ref()
             .and_then(geo::InteriorPoint::interior_point)
         {
-            props.insert("label_point".into(), json!([round6(pt.x()), round6(pt.y())]));
+            props.insert(
+                "label_point".into(),
+                json!([round6(pt.x()), round6(pt.y())]),
+            );
         }
     }
     props

@@ -405,3 +405,15 @@ fn join_reads_points_the_way_users_write_them() {
     );
     assert!(err.contains("row 1: columns `lon`,`lat`: values 11.05, 106.65; in no area, but inside one with lon and lat swapped"), "{err}");
 }
+
+#[test]
+fn no_colour_codes_when_stderr_is_not_a_terminal() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_phuso"))
+        .args(["report", "--data", crate::fixture("tiny").to_str().unwrap()])
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("engine loaded"), "{err}");
+    assert!(!err.contains('\u{1b}'), "colour codes in a pipe: {err:?}");
+}
