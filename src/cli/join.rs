@@ -1,0 +1,171 @@
+//! `phuso join`: counts of points per area for any polygons and any table of points.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use phuso::ingest::boundaries::{BoundaryFields, read_boundaries};
+use phuso::ingest::table::Table;
+use phuso::join::{OUTSIDE, assign, count_points, in_range};
+use phuso::{AreaIndex, IngestError};
+
+#[expect(
+    clippy::too_many_lines,
+    reason = "read, join, report swapped and invalid points, write"
+)]
+pub(super) fn join_command(
+    areas: &Path,
+    points: &Path,
+    id_property: &str,
+    lon: &str,
+    lat: &str,
+    counts_out: &Path,
+    assignments_out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let t0 = Instant::now();
+    // The points file is decoded on another thread while the areas are read and indexed.
+    let (indexed, columns) = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let table = Table::read_columns(points, "one row per point", &[lon, lat])?;
+            let mut issues = Vec::new();
+            let xs = table.f64s(lon, "longitude in degrees (WGS84)", &mut issues)?;
+            let ys = table.f64s(lat, "latitude in degrees (WGS84)", &mut issues)?;
+            let mut problems: Vec<(usize, String)> = table
+                .malformed
+                .iter()
+                .map(|(row, what)| (row + 1, format!("row {}: {what}", row + 1)))
+                .collect();
+            problems.extend(
+                issues
+                    .iter()
+                    .filter(|i| table.malformed_at(i.row - 1).is_none())
+                    .map(|i| (i.row, i.to_string())),
+            );
+            problems.sort();
+            Ok::<_, IngestError>((xs, ys, problems, t0.elapsed()))
+        });
+        let indexed = read_boundaries(areas, &BoundaryFields::with_code(id_property)).map(|f| {
+            let names: Vec<(String, String)> = f
+                .iter()
+                .map(|f| (f.code.0.clone(), f.name.clone()))
+                .collect();
+            let index = AreaIndex::new(f.into_iter().map(|f| f.geometry).collect());
+            (names, index, t0.elapsed())
+        });
+        (indexed, reader.join().expect("points reader panicked"))
+    });
+    let (names, index, t_areas) = indexed?;
+    let (xs, ys, problems, t_points) = columns?;
+    let t_read = t0.elapsed();
+    let mut counts = count_points(&index, &xs, &ys);
+    let t_join = t0.elapsed();
+    for (_, p) in problems.iter().take(10) {
+        eprintln!("warning: {}: {p} (counted as _invalid)", points.display());
+    }
+    let mut assigned = None;
+    // Points in no area that would be inside one with lon and lat exchanged: said as swapped.
+    let mut swapped: Vec<usize> = Vec::new();
+    if counts.outside + counts.invalid > 0 {
+        let a = assign(&index, &xs, &ys);
+        let candidates: Vec<usize> = (0..xs.len())
+            .filter(|&i| a[i] == OUTSIDE && in_range(ys[i], xs[i]))
+            .collect();
+        let sx: Vec<f64> = candidates.iter().map(|&i| ys[i]).collect();
+        let sy: Vec<f64> = candidates.iter().map(|&i| xs[i]).collect();
+        let back = assign(&index, &sx, &sy);
+        swapped = candidates
+            .iter()
+            .zip(&back)
+            .filter(|(_, b)| **b != OUTSIDE)
+            .map(|(&i, _)| i)
+            .collect();
+        for &i in &swapped {
+            if in_range(xs[i], ys[i]) {
+                counts.outside -= 1;
+            } else {
+                counts.invalid -= 1;
+            }
+        }
+        assigned = Some(a);
+    }
+    let out_of_range = (0..xs.len()).filter(|&i| {
+        xs[i].is_finite()
+            && ys[i].is_finite()
+            && !in_range(xs[i], ys[i])
+            && swapped.binary_search(&i).is_err()
+    });
+    for i in out_of_range.take(10) {
+        eprintln!(
+            "warning: {}: row {}: columns `{lon}`,`{lat}`: values {}, {}; expected lon in -180..=180 and lat in -90..=90 (counted as _invalid)",
+            points.display(),
+            i + 1,
+            xs[i],
+            ys[i]
+        );
+    }
+    for &i in swapped.iter().take(10) {
+        eprintln!(
+            "warning: {}: row {}: columns `{lon}`,`{lat}`: values {}, {}; in no area, but inside one with lon and lat swapped (counted as _swapped)",
+            points.display(),
+            i + 1,
+            xs[i],
+            ys[i]
+        );
+    }
+    let write_counts = || -> anyhow::Result<()> {
+        let mut w = csv::Writer::from_path(counts_out)?;
+        w.write_record(["code", "name", "count"])?;
+        for ((code, name), n) in names.iter().zip(&counts.per_area) {
+            w.write_record([code.as_str(), name.as_str(), &n.to_string()])?;
+        }
+        w.write_record(["_outside", "in no area", &counts.outside.to_string()])?;
+        w.write_record([
+            "_swapped",
+            "in no area; inside one with lon and lat swapped",
+            &swapped.len().to_string(),
+        ])?;
+        w.write_record([
+            "_invalid",
+            "not a number or out of range",
+            &counts.invalid.to_string(),
+        ])?;
+        w.flush()?;
+        Ok(())
+    };
+    write_counts().with_context(|| format!("{}: cannot write", counts_out.display()))?;
+    if let Some(path) = assignments_out {
+        let assigned = assigned.unwrap_or_else(|| assign(&index, &xs, &ys));
+        let mut w = std::io::BufWriter::new(
+            File::create(path).with_context(|| format!("{}: cannot write", path.display()))?,
+        );
+        writeln!(w, "row,code")?;
+        for (i, (&a, (&x, &y))) in assigned.iter().zip(xs.iter().zip(&ys)).enumerate() {
+            let code = if a == OUTSIDE || !in_range(x, y) {
+                ""
+            } else {
+                names[a as usize].0.as_str()
+            };
+            writeln!(w, "{},{code}", i + 1)?;
+        }
+        w.flush()?;
+    }
+    let n = xs.len();
+    let rate = n as f64 / (t_join - t_read).as_secs_f64().max(1e-9);
+    eprintln!(
+        "joined {n} points to {} areas: {} inside, {} outside, {} swapped, {} invalid; areas read and indexed {:.2}s, points read {:.2}s (in parallel), join {:.2}s ({:.1}M points/s), total {:.2}s",
+        names.len(),
+        counts.per_area.iter().sum::<u64>(),
+        counts.outside,
+        swapped.len(),
+        counts.invalid,
+        t_areas.as_secs_f64(),
+        t_points.as_secs_f64(),
+        (t_join - t_read).as_secs_f64(),
+        rate / 1e6,
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,484 @@
+//! The `phuso` command line: thin wrappers over the library. `join` and `bench` have their own
+//! files; everything else is a few lines here.
+
+mod bench;
+mod join;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use phuso::engine::{Engine, EngineConfig, EngineError, PopulationSource, read_norms};
+use phuso::generate::{GenerateConfig, GenerateError, generate};
+use phuso::output::{self, Format};
+use phuso::{IngestError, Level};
+
+/// Phủ Số: where are people dense and helpers few, what share of households has been reached,
+/// and where should the next volunteers go.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Rank areas by how many more members they need (bundled data by default).
+    Report {
+        /// Data directory (see data/README.md for its layout).
+        #[arg(long, default_value = default_data())]
+        data: PathBuf,
+        /// Level to rank.
+        #[arg(long, value_enum, default_value = "ward")]
+        level: Level,
+        /// Rows to show (0 = all). Default: 15 in the table; every row in JSON and CSV.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Population vintage.
+        #[arg(long, value_enum, default_value = "census2019")]
+        population: PopulationSource,
+    },
+    /// Serve the map API and the web map (bundled data by default).
+    Serve {
+        /// Data directory.
+        #[arg(long, default_value = default_data())]
+        data: PathBuf,
+        /// Address to listen on (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Directory of the web page.
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/web"))]
+        web: PathBuf,
+        /// Optional raster basemap URL template ({z}/{x}/{y}); none by default (works offline).
+        #[arg(long)]
+        basemap: Option<String>,
+        /// Population vintage.
+        #[arg(long, value_enum, default_value = "census2019")]
+        population: PopulationSource,
+    },
+    /// Audit the staffing norms (TNTN team per neighbourhood, pairs per residential group).
+    Audit {
+        /// Data directory.
+        #[arg(long, default_value = default_data())]
+        data: PathBuf,
+        /// Norms file (default: DATA/norms.toml).
+        #[arg(long)]
+        norms: Option<PathBuf>,
+        /// Level to audit.
+        #[arg(long, value_enum, default_value = "ward")]
+        level: Level,
+        /// Rows to show (0 = all).
+        #[arg(long, default_value_t = 0)]
+        limit: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Place new volunteers in pairs so the latest completion is as early as possible, or find
+    /// the fewest that meet the deadline (--meet-deadline).
+    Plan {
+        /// Data directory.
+        #[arg(long, default_value = default_data())]
+        data: PathBuf,
+        /// Norms file (default: DATA/norms.toml).
+        #[arg(long)]
+        norms: Option<PathBuf>,
+        /// New volunteers to place (in pairs).
+        #[arg(long, required_unless_present = "meet_deadline")]
+        volunteers: Option<u64>,
+        /// Find the fewest new volunteers, and where, so that every area finishes by the deadline.
+        #[arg(long, conflicts_with_all = ["volunteers", "allow_moves"])]
+        meet_deadline: bool,
+        /// Moves of existing pairs allowed.
+        #[arg(long, default_value_t = 0)]
+        allow_moves: u64,
+        /// Level to report the plan at (pairs are always placed in the leaf areas, where members
+        /// work; coarser levels are their sums).
+        #[arg(long, value_enum, default_value = "neighbourhood")]
+        level: Level,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Count points per area for any GeoJSON of polygons and any table of points.
+    Join {
+        /// GeoJSON FeatureCollection of Polygon/MultiPolygon features.
+        #[arg(long)]
+        areas: PathBuf,
+        /// Points: CSV or Parquet.
+        #[arg(long)]
+        points: PathBuf,
+        /// Feature property holding the area code.
+        #[arg(long, default_value = "code")]
+        id_property: String,
+        /// Longitude column.
+        #[arg(long, default_value = "lon")]
+        lon: String,
+        /// Latitude column.
+        #[arg(long, default_value = "lat")]
+        lat: String,
+        /// Where to write `code,count` (one row per area, then `_outside` and `_invalid`).
+        #[arg(long)]
+        counts_out: PathBuf,
+        /// Where to write `row,code` for every point (code empty when outside or invalid).
+        #[arg(long)]
+        assignments_out: Option<PathBuf>,
+    },
+    /// Measure the join and H3 kernels on generated (or given) points: one JSON line per
+    /// measurement with points/s, wall seconds, peak memory and whether the answer equalled the
+    /// exact reference.
+    Bench {
+        /// Areas to join against: GeoJSON FeatureCollection with a `code` property.
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data/wards_2025.geojson"))]
+        areas: PathBuf,
+        /// Points to generate (seeded, clustered like visits) when --points-file is not given.
+        #[arg(long, default_value_t = 10_000_000)]
+        points: usize,
+        /// Read `lon`,`lat` from this CSV or Parquet file instead of generating points.
+        #[arg(long)]
+        points_file: Option<PathBuf>,
+        /// H3 resolutions to measure (comma-separated; `--h3` alone for none).
+        #[arg(long, value_delimiter = ',', num_args = 0.., default_values_t = [8_u8, 9])]
+        h3: Vec<u8>,
+        /// Seed of the generated points.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Write the seeded synthetic neighbourhoods, teams and visits.
+    Generate {
+        /// Data directory with the real wards, census and norms.
+        #[arg(long, default_value = default_data())]
+        data: PathBuf,
+        /// Output directory (required: the bundled data is never overwritten by default).
+        #[arg(long)]
+        out: PathBuf,
+        /// Overwrite files that already exist in --out.
+        #[arg(long)]
+        force: bool,
+        /// Seed: the same seed writes the same files.
+        #[arg(long, default_value_t = 2025)]
+        seed: u64,
+        /// Number of visits.
+        #[arg(long, default_value_t = 1_600_000)]
+        visits: u64,
+        /// Campaign days with data.
+        #[arg(long, default_value_t = 35)]
+        days_elapsed: u32,
+        /// Also write visits.csv.
+        #[arg(long)]
+        csv: bool,
+    },
+}
+
+const fn default_data() -> &'static str {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/data")
+}
+
+/// Parses the command line, runs it, prints errors and picks the exit code.
+pub fn main() -> ExitCode {
+    use std::io::IsTerminal;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        // `phuso … | head`: the reader went away; nothing is wrong.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", message(&e));
+            // Input problems (unreadable, malformed, missing columns) exit with 2.
+            let input = e
+                .chain()
+                .any(|c| c.is::<IngestError>() || c.is::<EngineError>() || c.is::<GenerateError>());
+            ExitCode::from(if input { 2 } else { 1 })
+        }
+    }
+}
+
+/// True when the error is a write to a closed pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// The error and its causes, each said once (a cause already quoted by its parent is skipped).
+fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
+/// Writes one line to standard output (an error, not a panic, when the reader has gone).
+pub(crate) fn say(line: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")
+}
+
+fn load(
+    data: &Path,
+    norms: Option<PathBuf>,
+    population: PopulationSource,
+) -> anyhow::Result<Engine> {
+    if !data.is_dir() {
+        anyhow::bail!(
+            "--data {}: no such folder; expected a data directory (see data/README.md for its layout)",
+            data.display()
+        );
+    }
+    let mut config = EngineConfig::for_dir(data);
+    config.population = population;
+    if let Some(n) = norms {
+        config.paths.norms = n;
+    }
+    Ok(Engine::load(&config)?)
+}
+
+fn write_out(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match out {
+        Some(p) => {
+            std::fs::write(p, text).with_context(|| format!("{}: cannot write", p.display()))
+        }
+        None => std::io::stdout()
+            .write_all(text.as_bytes())
+            .context("cannot write to standard output"),
+    }
+}
+
+/// A count with thousands separators, for tables.
+fn int(x: f64) -> String {
+    phuso::priority::int(x, phuso::priority::Lang::En)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Report {
+            data,
+            level,
+            limit,
+            format,
+            out,
+            population,
+        } => {
+            let started = Instant::now();
+            let engine = load(&data, None, population)?;
+            let mut rows = engine.priorities(level);
+            let all = rows.len();
+            // The table is for reading: 15 rows unless asked; machine formats get every row.
+            let limit = limit.unwrap_or(if format == Format::Table { 15 } else { 0 });
+            if limit > 0 {
+                rows.truncate(limit);
+            }
+            let text = match format {
+                Format::Table => {
+                    let r = engine.visit_report();
+                    let c = engine.campaign();
+                    let shown = if rows.len() < all {
+                        format!(" (the first {} shown; --limit 0 for all)", rows.len())
+                    } else {
+                        String::new()
+                    };
+                    let mut head = format!(
+                        "Phủ Số — {all} areas at level {level}{shown}, data as of {} (campaign {} → deadline {}, target {:.0}%)\n\
+                         visits: {} read, {} accepted, {} rejected, {} outside every area\n\n",
+                        engine.as_of(),
+                        c.start,
+                        c.deadline(),
+                        c.target_coverage * 100.0,
+                        int(r.rows_read as f64),
+                        int(r.rows_accepted as f64),
+                        int(r.rows_rejected() as f64),
+                        int(engine.outside() as f64)
+                    );
+                    let (census, published, source) = engine.population_vintages();
+                    let used = match source {
+                        PopulationSource::Census2019 => "2019 census",
+                        PopulationSource::Published2025 => "2025 published",
+                    };
+                    head.insert_str(
+                        head.len() - 1,
+                        &format!(
+                            "population: {used} in use; 2019 census {}, 2025 published {} ({:+.1}%; not comparable: different dates and bases)\n",
+                            phuso::priority::int(census, phuso::priority::Lang::En),
+                            phuso::priority::int(published, phuso::priority::Lang::En),
+                            if census > 0.0 { (published / census - 1.0) * 100.0 } else { 0.0 }
+                        ),
+                    );
+                    head.push_str(&output::priority_table(&rows));
+                    head
+                }
+                Format::Json => output::json(&rows)?,
+                Format::Csv => output::csv(&rows)?,
+            };
+            write_out(out.as_deref(), &text)?;
+            tracing::info!(elapsed_s = started.elapsed().as_secs_f64(), "report done");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            data,
+            norms,
+            level,
+            limit,
+            format,
+            out,
+        } => {
+            let engine = load(&data, norms, PopulationSource::default())?;
+            let (summary, mut rows) = engine.audit_with_summary(level);
+            if limit > 0 {
+                rows.truncate(limit);
+            }
+            let text = match format {
+                Format::Table => format!("{}\n\n{}", summary.text, output::audit_table(&rows)),
+                Format::Json => serde_json::to_string_pretty(
+                    &serde_json::json!({ "summary": summary, "items": rows }),
+                )?,
+                Format::Csv => output::csv(&rows)?,
+            };
+            write_out(out.as_deref(), &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Plan {
+            data,
+            norms,
+            volunteers,
+            meet_deadline,
+            allow_moves,
+            level,
+            format,
+            out,
+        } => {
+            let engine = load(&data, norms, PopulationSource::default())?;
+            let started = Instant::now();
+            let asked = match volunteers {
+                Some(k) if !meet_deadline => phuso::plan::Volunteers::Count(k),
+                _ => phuso::plan::Volunteers::MeetDeadline,
+            };
+            let p = phuso::plan::plan(&engine, level, asked, allow_moves)?;
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+                "plan done"
+            );
+            let text = match format {
+                Format::Table => output::plan_table(&p),
+                Format::Json => serde_json::to_string_pretty(&p)?,
+                Format::Csv => output::csv(&p.rows)?,
+            };
+            write_out(out.as_deref(), &text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve {
+            data,
+            addr,
+            web,
+            basemap,
+            population,
+        } => {
+            let started = Instant::now();
+            // Bind first: a busy port is said at once, not after the data has loaded.
+            let listener = std::net::TcpListener::bind(&addr).with_context(|| {
+                format!("cannot listen on {addr} (is another server using it? choose another with --addr, e.g. --addr 127.0.0.1:0)")
+            })?;
+            let engine = std::sync::Arc::new(load(&data, None, population)?);
+            let state = std::sync::Arc::new(phuso::api::AppState::new(engine, basemap));
+            let loaded = started.elapsed().as_secs_f64();
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime
+                .block_on(phuso::api::serve(state, Some(web), listener, |bound| {
+                    let _ = say(&format!(
+                        "Phủ Số map ready in {loaded:.1} s: open http://{bound}/ (Ctrl-C to stop)"
+                    ));
+                }))
+                .with_context(|| format!("cannot serve on {addr}"))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Join {
+            areas,
+            points,
+            id_property,
+            lon,
+            lat,
+            counts_out,
+            assignments_out,
+        } => join::join_command(
+            &areas,
+            &points,
+            &id_property,
+            &lon,
+            &lat,
+            &counts_out,
+            assignments_out.as_deref(),
+        ),
+        Command::Bench {
+            areas,
+            points,
+            points_file,
+            h3,
+            seed,
+        } => bench::bench_command(&areas, points, points_file.as_deref(), &h3, seed),
+        Command::Generate {
+            data,
+            out,
+            force,
+            seed,
+            visits,
+            days_elapsed,
+            csv,
+        } => {
+            let campaign = read_norms(&data.join("norms.toml"))?;
+            if !force {
+                let existing: Vec<String> = phuso::generate::OUTPUT_FILES
+                    .iter()
+                    .filter(|f| out.join(f).exists())
+                    .map(|f| out.join(f).display().to_string())
+                    .collect();
+                if !existing.is_empty() {
+                    anyhow::bail!(
+                        "--out {}: would overwrite {}; give another --out, or --force to replace them",
+                        out.display(),
+                        existing.join(", ")
+                    );
+                }
+            }
+            let mut config = GenerateConfig::bundled(&data, &out, campaign);
+            config.seed = seed;
+            config.visits = visits;
+            config.days_elapsed = days_elapsed;
+            config.csv = csv;
+            let summary = generate(&config)?;
+            say(&serde_json::to_string_pretty(&summary)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The spatial layer: which area holds a point, and which H3 cell. Knows geometry, not campaigns.
+//!
+//! - [`raster`]: lon/lat cells wholly inside one area, so most points need no polygon test.
+//! - [`prepared`]: polygons with latitude-binned edges for the exact point test.
+//! - [`index`]: the filter phase: the raster, and an R-tree over area envelopes.
+//! - [`join`]: the refine phase (exact point-in-polygon, border rule) and the brute-force oracle.
+//! - [`hexfast`]: H3 cells for many points, equal to h3o's, mostly without calling it.
+//! - [`hex`]: H3 aggregation with h3o: visits, households, population and blind spots per cell.
+
+pub mod hex;
+pub mod hexfast;
+pub mod index;
+pub mod join;
+pub mod prepared;
+pub mod raster;
