@@ -18,9 +18,9 @@ use crate::error::{IngestError, Problems};
 use crate::hex::{self, HexStats};
 use crate::index::AreaIndex;
 use crate::ingest::boundaries::{AreaFeature, BoundaryFields, read_boundaries};
-use crate::ingest::census::{FormerUnit, read_census};
+use crate::ingest::census::{Census, FormerUnit, read_census};
 use crate::ingest::teams::read_teams;
-use crate::ingest::visits::{Extent, VisitReport, read_visits};
+use crate::ingest::visits::{Extent, VisitReport, Visits, read_visits};
 use crate::join::{self, OUTSIDE};
 use crate::metrics::{self, Campaign, Figures, Totals};
 use crate::model::{AreaCode, Level, Team, TeamKind};
@@ -67,6 +67,109 @@ impl DataPaths {
             },
             norms: dir.join("norms.toml"),
         }
+    }
+}
+
+/// Where an engine's inputs come from: a data directory ([`DataPaths`]) or the store
+/// ([`crate::store::Store`]). Each reader validates as file ingest does and names its source
+/// (the file, or the store's record) in messages.
+pub trait Inputs {
+    /// Campaign settings and norms.
+    ///
+    /// # Errors
+    /// Unreadable or invalid norms.
+    fn norms(&self) -> Result<Campaign, EngineError>;
+    /// The 2025 wards, and the name of their source for messages.
+    ///
+    /// # Errors
+    /// As [`read_boundaries`].
+    fn wards(&self) -> Result<(PathBuf, Vec<AreaFeature>), IngestError>;
+    /// The 2019 census attributed to `wards`.
+    ///
+    /// # Errors
+    /// As [`read_census`].
+    fn census(&self, wards: &HashSet<AreaCode>) -> Result<Census, IngestError>;
+    /// The neighbourhood polygons, when there are any, and their source.
+    ///
+    /// # Errors
+    /// As [`read_boundaries`].
+    fn neighbourhoods(
+        &self,
+        fields: &BoundaryFields,
+    ) -> Result<Option<(PathBuf, Vec<AreaFeature>)>, IngestError>;
+    /// The roster; teams belong to `leaves`, never to `parents`.
+    ///
+    /// # Errors
+    /// As [`read_teams`].
+    fn teams(
+        &self,
+        leaves: &HashSet<AreaCode>,
+        parents: &HashSet<AreaCode>,
+    ) -> Result<Vec<Team>, IngestError>;
+    /// The visits of the teams in `teams` (team id → roster index).
+    ///
+    /// # Errors
+    /// As [`read_visits`].
+    fn visits(
+        &self,
+        teams: &HashMap<String, u32>,
+        extent: Extent,
+    ) -> Result<(Visits, VisitReport), IngestError>;
+}
+
+impl Inputs for DataPaths {
+    fn norms(&self) -> Result<Campaign, EngineError> {
+        read_norms(&self.norms)
+    }
+
+    fn wards(&self) -> Result<(PathBuf, Vec<AreaFeature>), IngestError> {
+        Ok((
+            self.wards.clone(),
+            read_boundaries(&self.wards, &BoundaryFields::default())?,
+        ))
+    }
+
+    fn census(&self, wards: &HashSet<AreaCode>) -> Result<Census, IngestError> {
+        read_census(&self.census, wards)
+    }
+
+    fn neighbourhoods(
+        &self,
+        fields: &BoundaryFields,
+    ) -> Result<Option<(PathBuf, Vec<AreaFeature>)>, IngestError> {
+        if !self.neighbourhoods.exists() {
+            return Ok(None);
+        }
+        Ok(Some((
+            self.neighbourhoods.clone(),
+            read_boundaries(&self.neighbourhoods, fields)?,
+        )))
+    }
+
+    fn teams(
+        &self,
+        leaves: &HashSet<AreaCode>,
+        parents: &HashSet<AreaCode>,
+    ) -> Result<Vec<Team>, IngestError> {
+        read_teams(&self.teams, leaves, parents)
+    }
+
+    fn visits(
+        &self,
+        teams: &HashMap<String, u32>,
+        extent: Extent,
+    ) -> Result<(Visits, VisitReport), IngestError> {
+        read_visits(&self.visits, teams, extent)
+    }
+}
+
+/// The fields of a neighbourhood file: `code`, `name`, `ward_code`.
+#[must_use]
+pub fn neighbourhood_fields() -> BoundaryFields {
+    BoundaryFields {
+        code: "code".into(),
+        name: vec!["name".into()],
+        parent: Some("ward_code".into()),
     }
 }
 
@@ -132,7 +235,15 @@ struct NormsFile {
 /// [`EngineError::Norms`] naming the field and value.
 pub fn read_norms(path: &Path) -> Result<Campaign, EngineError> {
     let text = std::fs::read_to_string(path).map_err(|e| IngestError::io(path, e))?;
-    let norms: NormsFile = toml::from_str(&text).map_err(|e| EngineError::Norms {
+    parse_norms(path, &text)
+}
+
+/// Parses and checks norms held in memory; `path` names them in messages.
+///
+/// # Errors
+/// As [`read_norms`].
+pub fn parse_norms(path: &Path, text: &str) -> Result<Campaign, EngineError> {
+    let norms: NormsFile = toml::from_str(text).map_err(|e| EngineError::Norms {
         file: path.to_owned(),
         message: e.to_string(),
     })?;
@@ -213,17 +324,28 @@ fn area_km2(g: &MultiPolygon<f64>) -> f64 {
 }
 
 impl Engine {
-    /// Loads, validates, joins and aggregates everything.
+    /// Loads, validates, joins and aggregates the data directory of `config`.
     ///
     /// # Errors
     /// The first input that cannot be used, with file, row or feature, field and value.
+    pub fn load(config: &EngineConfig) -> Result<Self, EngineError> {
+        Self::load_from(&config.paths, config.population, config.hex_resolution)
+    }
+
+    /// Loads, validates, joins and aggregates everything from `inputs`.
+    ///
+    /// # Errors
+    /// The first input that cannot be used, with its source, row or feature, field and value.
     #[expect(
         clippy::too_many_lines,
         reason = "one linear pipeline, commented step by step"
     )]
-    pub fn load(config: &EngineConfig) -> Result<Self, EngineError> {
-        let p = &config.paths;
-        let campaign = read_norms(&p.norms)?;
+    pub fn load_from(
+        inputs: &dyn Inputs,
+        population: PopulationSource,
+        hex_resolution: Resolution,
+    ) -> Result<Self, EngineError> {
+        let campaign = inputs.norms()?;
         let started = std::time::Instant::now();
         let phase = |name: &str| {
             tracing::info!(
@@ -233,24 +355,22 @@ impl Engine {
         };
 
         // 1. Wards and census.
-        let wards = read_boundaries(&p.wards, &BoundaryFields::default())?;
+        let (wards_file, wards) = inputs.wards()?;
         let ward_codes: HashSet<AreaCode> = wards.iter().map(|w| w.code.clone()).collect();
-        let census = read_census(&p.census, &ward_codes)?;
+        let census = inputs.census(&ward_codes)?;
 
         phase("wards and census");
         // 2. Neighbourhoods (optional: without them, wards are the leaves).
-        let neighbourhoods = if p.neighbourhoods.exists() {
-            let fields = BoundaryFields {
-                code: "code".into(),
-                name: vec!["name".into()],
-                parent: Some("ward_code".into()),
-            };
-            let features = read_boundaries(&p.neighbourhoods, &fields)?;
+        let mut nb_file = PathBuf::new();
+        let neighbourhoods = if let Some((file, features)) =
+            inputs.neighbourhoods(&neighbourhood_fields())?
+        {
+            nb_file = file;
             let mut problems = Problems::default();
             for (i, f) in features.iter().enumerate() {
                 match &f.parent_code {
                     Some(w) if ward_codes.contains(w) => {}
-                    other => problems.push(format!("feature {i} (code {:?}): field `ward_code`: unknown code {}; expected a ward of {}", f.code.0, crate::error::shown(other.as_ref().map(|c| c.0.as_str())), p.wards.display())),
+                    other => problems.push(format!("feature {i} (code {:?}): field `ward_code`: unknown code {}; expected a ward of {}", f.code.0, crate::error::shown(other.as_ref().map(|c| c.0.as_str())), wards_file.display())),
                 }
                 for key in ["population", "households"] {
                     if number_property(f, key).is_none() {
@@ -266,7 +386,7 @@ impl Engine {
             }
             if !problems.is_empty() {
                 return Err(IngestError::Features {
-                    file: p.neighbourhoods.clone(),
+                    file: nb_file.clone(),
                     problems: problems.into_lines(),
                 }
                 .into());
@@ -350,7 +470,7 @@ impl Engine {
         let mut by_code = HashMap::new();
         for (i, a) in areas.iter().enumerate() {
             if let Some(prev) = by_code.insert(a.code.clone(), i) {
-                return Err(IngestError::format(&p.neighbourhoods, format!("area code {:?} is used by two areas ({} and {}); codes must be unique across levels", a.code.0, areas[prev].name, a.name)).into());
+                return Err(IngestError::format(&nb_file, format!("area code {:?} is used by two areas ({} and {}); codes must be unique across levels", a.code.0, areas[prev].name, a.name)).into());
             }
         }
         for i in 0..areas.len() {
@@ -380,7 +500,7 @@ impl Engine {
                 (leaf, 1.0, 1.0)
             };
             let c = census.wards.get(&areas[ward].code);
-            let population = match config.population {
+            let population = match population {
                 PopulationSource::Census2019 => c.map(|c| c.population),
                 PopulationSource::Published2025 => areas[ward].population_published_2025,
             }
@@ -398,7 +518,7 @@ impl Engine {
             .filter(|c| !leaf_codes.contains(*c))
             .cloned()
             .collect();
-        let teams = read_teams(&p.teams, &leaf_codes, &parent_codes)?;
+        let teams = inputs.teams(&leaf_codes, &parent_codes)?;
         let mut largest_tntn: HashMap<usize, u32> = HashMap::new();
         for t in &teams {
             let a = by_code[&t.area_code];
@@ -439,23 +559,11 @@ impl Engine {
             })
             .collect();
         let extent = extent_of(wards.iter().map(|w| &w.geometry));
-        let (mut visits, mut visit_report) = read_visits(&p.visits, &team_index, extent)?;
+        let (mut visits, mut visit_report) = inputs.visits(&team_index, extent)?;
         let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
         let start_day = campaign.start.signed_duration_since(epoch).num_days();
         let day_of = |ts: i64| ts.div_euclid(DAY_MS) - start_day;
-        let keep: Vec<bool> = visits
-            .ts_local_ms
-            .iter()
-            .map(|&ts| (0..i64::from(campaign.days)).contains(&day_of(ts)))
-            .collect();
-        for (i, _) in keep.iter().enumerate().filter(|(_, k)| !**k) {
-            let when = epoch
-                + Days::new(u64::try_from(visits.ts_local_ms[i].div_euclid(DAY_MS)).unwrap_or(0));
-            visit_report.reject("outside campaign window", || {
-                format!("visit {}: column `ts`: date {when}; expected {} to {} (the campaign window of norms.toml)", visits.visit_id[i], campaign.start, campaign.deadline() - Days::new(1))
-            });
-        }
-        visits.retain(&keep);
+        drop_outside_window(&mut visits, &mut visit_report, &campaign);
         visit_report.rows_accepted = visits.len();
 
         phase("visits read");
@@ -541,14 +649,9 @@ impl Engine {
                 )
             })
             .collect();
-        let population = hex::population_by_cell(&leaf_pop, config.hex_resolution);
-        let counts = hex::visit_counts(
-            &visits.lon,
-            &visits.lat,
-            &visits.household,
-            config.hex_resolution,
-        );
-        let hexes = hex::hex_layer(&counts, &population);
+        let population_cells = hex::population_by_cell(&leaf_pop, hex_resolution);
+        let counts = hex::visit_counts(&visits.lon, &visits.lat, &visits.household, hex_resolution);
+        let hexes = hex::hex_layer(&counts, &population_cells);
 
         phase("H3 layer");
         tracing::info!(areas = areas.len(), teams = teams.len(), visits = visits.len(), outside, %as_of, "engine loaded");
@@ -564,7 +667,7 @@ impl Engine {
             visit_report,
             outside,
             hexes,
-            population: config.population,
+            population,
             own,
             points: VisitPoints {
                 lon: visits.lon,
@@ -572,7 +675,7 @@ impl Engine {
                 household: visits.household,
             },
             leaves,
-            hex_resolution: config.hex_resolution,
+            hex_resolution,
             ranked: Default::default(),
         })
     }
@@ -824,6 +927,27 @@ impl Engine {
     }
 }
 
+/// Leaves out (and reports) the visits dated outside the campaign window of `campaign`.
+pub fn drop_outside_window(visits: &mut Visits, report: &mut VisitReport, campaign: &Campaign) {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let start_day = campaign.start.signed_duration_since(epoch).num_days();
+    let day_of = |ts: i64| ts.div_euclid(DAY_MS) - start_day;
+    let keep: Vec<bool> = visits
+        .ts_local_ms
+        .iter()
+        .map(|&ts| (0..i64::from(campaign.days)).contains(&day_of(ts)))
+        .collect();
+    for (i, _) in keep.iter().enumerate().filter(|(_, k)| !**k) {
+        let when =
+            epoch + Days::new(u64::try_from(visits.ts_local_ms[i].div_euclid(DAY_MS)).unwrap_or(0));
+        report.reject("outside campaign window", || {
+            format!("visit {}: column `ts`: date {when}; expected {} to {} (the campaign window of norms.toml)", visits.visit_id[i], campaign.start, campaign.deadline() - Days::new(1))
+        });
+    }
+    visits.retain(&keep);
+    report.rows_accepted = visits.len();
+}
+
 /// Rolls direct totals up the tree (children come after parents) and computes every figure.
 fn aggregate(
     areas: &[Area],
@@ -899,7 +1023,9 @@ pub enum Change {
     },
 }
 
-fn extent_of<'a>(geoms: impl Iterator<Item = &'a MultiPolygon<f64>>) -> Extent {
+/// The lon/lat box of `geoms`.
+#[must_use]
+pub fn extent_of<'a>(geoms: impl Iterator<Item = &'a MultiPolygon<f64>>) -> Extent {
     let mut e = Extent {
         min_lon: f64::INFINITY,
         min_lat: f64::INFINITY,

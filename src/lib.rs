@@ -14,6 +14,7 @@
 //! - [`generate`]: the seeded synthetic neighbourhoods, teams and visits.
 //! - [`output`]: tables, JSON, CSV and Parquet rendering.
 //! - [`bench`]: `phuso bench`: kernel throughput on generated points, checked against the exact paths.
+//! - [`store`]: the campaign's record of truth in SQLite: imports with receipts, export, backup.
 //! - [`api`]: the axum map API over a loaded engine (the only module that knows HTTP).
 //!
 //! The command line is the binary's `src/cli/`. The modules of `spatial` and `campaign` are also
@@ -32,6 +33,7 @@ pub mod ingest;
 pub mod model;
 pub mod output;
 pub mod spatial;
+pub mod store;
 
 // The layers' modules at the crate root too, so paths stay short (`phuso::plan`, `crate::join`).
 pub use campaign::{audit, metrics, plan, priority, projection};

@@ -65,7 +65,7 @@ pub fn int(x: f64, lang: Lang) -> String {
     let sep = if lang == Lang::En { ',' } else { '.' };
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(ch);

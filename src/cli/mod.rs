@@ -3,6 +3,7 @@
 
 mod bench;
 mod join;
+mod store;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -65,6 +66,51 @@ enum Command {
         /// Population vintage.
         #[arg(long, value_enum, default_value = "census2019")]
         population: PopulationSource,
+        /// The store (default DATA/phuso.db): created from DATA on first start, then reused.
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Serve DATA as a snapshot, without a store.
+        #[arg(long, conflicts_with = "db")]
+        no_store: bool,
+    },
+    /// Load a file into the store as one batch, validated as at load, and print its receipt.
+    Import {
+        /// What the file holds.
+        #[arg(value_enum)]
+        kind: store::ImportKind,
+        /// The file (CSV or Parquet for visits and teams, GeoJSON for areas, TOML for norms).
+        file: PathBuf,
+        /// The store (created when missing).
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Write the store out as a data directory (also a backup; `report --data DIR` gives the
+    /// figures the server shows).
+    Export {
+        /// The store.
+        #[arg(long)]
+        db: PathBuf,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace files that already exist in --out.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Copy the store to a new file with SQLite's online backup (safe while the server runs).
+    Backup {
+        /// The store.
+        #[arg(long)]
+        db: PathBuf,
+        /// The copy (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the store's write log.
+    Log {
+        /// The store.
+        #[arg(long)]
+        db: PathBuf,
     },
     /// Audit the staffing norms (TNTN team per neighbourhood, pairs per residential group).
     Audit {
@@ -207,9 +253,12 @@ pub fn main() -> ExitCode {
         Err(e) => {
             eprintln!("error: {}", message(&e));
             // Input problems (unreadable, malformed, missing columns) exit with 2.
-            let input = e
-                .chain()
-                .any(|c| c.is::<IngestError>() || c.is::<EngineError>() || c.is::<GenerateError>());
+            let input = e.chain().any(|c| {
+                c.is::<IngestError>()
+                    || c.is::<EngineError>()
+                    || c.is::<GenerateError>()
+                    || c.is::<phuso::store::StoreError>()
+            });
             ExitCode::from(if input { 2 } else { 1 })
         }
     }
@@ -397,19 +446,34 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             write_out(out.as_deref(), &text)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Import { kind, file, db } => store::import(kind, &file, &db),
+        Command::Export { db, out, force } => store::export(&db, &out, force),
+        Command::Backup { db, out } => store::backup(&db, &out),
+        Command::Log { db } => store::log(&db),
         Command::Serve {
             data,
             addr,
             web,
             basemap,
             population,
+            db,
+            no_store,
         } => {
             let started = Instant::now();
             // Bind first: a busy port is said at once, not after the data has loaded.
             let listener = std::net::TcpListener::bind(&addr).with_context(|| {
                 format!("cannot listen on {addr} (is another server using it? choose another with --addr, e.g. --addr 127.0.0.1:0)")
             })?;
-            let engine = std::sync::Arc::new(load(&data, None, population)?);
+            let engine = if no_store {
+                load(&data, None, population)?
+            } else {
+                let db = db.unwrap_or_else(|| store::default_db(&data));
+                let s = store::open_or_create(&db, &data)?;
+                let engine = Engine::load_from(&s, population, phuso::hex::DEFAULT_RESOLUTION)?;
+                say(&format!("Serving the store {}.", db.display()))?;
+                engine
+            };
+            let engine = std::sync::Arc::new(engine);
             let state = std::sync::Arc::new(phuso::api::AppState::new(engine, basemap));
             let loaded = started.elapsed().as_secs_f64();
             let runtime =

@@ -50,7 +50,25 @@ pub struct Census {
 /// Missing columns, unparsable numbers, and crosswalk codes that are not among `known_wards`
 /// are reported together as [`IngestError::Rows`].
 pub fn read_census(path: &Path, known_wards: &HashSet<AreaCode>) -> Result<Census, IngestError> {
-    let table = Table::read(path, "2019 census rows with a crosswalk to 2025 wards")?;
+    census_from(&Table::read(path, EXPECTED)?, known_wards)
+}
+
+/// [`read_census`] on CSV bytes in memory; `path` names them in messages.
+///
+/// # Errors
+/// As [`read_census`].
+pub fn parse_census(
+    path: &Path,
+    bytes: &[u8],
+    known_wards: &HashSet<AreaCode>,
+) -> Result<Census, IngestError> {
+    census_from(&Table::from_csv(path, bytes, EXPECTED)?, known_wards)
+}
+
+const EXPECTED: &str = "2019 census rows with a crosswalk to 2025 wards";
+
+fn census_from(table: &Table, known_wards: &HashSet<AreaCode>) -> Result<Census, IngestError> {
+    let path = table.path.as_path();
     let province = match (
         table.text("province_code", "GSO province code")?.first(),
         table.text("province_name", "province name")?.first(),

@@ -101,17 +101,26 @@ pub fn number_hint(text: &str) -> Option<String> {
 /// Reads a CSV file with every column as text; rows with the wrong number of fields become null
 /// rows listed as malformed.
 fn read_csv(path: &Path, expected: &str) -> Result<(DataFrame, Vec<(usize, String)>), IngestError> {
+    let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
+    parse_csv(path, &bytes, expected)
+}
+
+/// [`read_csv`] on bytes in memory; `path` names them in messages.
+fn parse_csv(
+    path: &Path,
+    bytes: &[u8],
+    expected: &str,
+) -> Result<(DataFrame, Vec<(usize, String)>), IngestError> {
     let bad = |e: &csv::Error| match e.kind() {
         csv::ErrorKind::Io(io) => {
             IngestError::io(path, std::io::Error::new(io.kind(), io.to_string()))
         }
         _ => IngestError::format(path, format!("cannot read as CSV: {e}")),
     };
-    let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .from_reader(bytes.as_slice());
+        .from_reader(bytes);
     // Line numbers as an editor shows them (the CSV reader's own count skips blank lines).
     let mut counted = (0_usize, 1_usize);
     let mut line_at = |byte: usize| {
@@ -262,6 +271,25 @@ impl Table {
             }
         }
         .map_err(|e| polars_err(path, &e))?;
+        if df.height() == 0 {
+            return Err(empty(path, expected));
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            df,
+            malformed,
+        })
+    }
+
+    /// A CSV table held in memory (e.g. a document of the store); `path` names it in messages.
+    ///
+    /// # Errors
+    /// As [`Table::read`].
+    pub fn from_csv(path: &Path, bytes: &[u8], expected: &str) -> Result<Self, IngestError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(empty(path, expected));
+        }
+        let (df, malformed) = parse_csv(path, bytes, expected)?;
         if df.height() == 0 {
             return Err(empty(path, expected));
         }

@@ -312,10 +312,10 @@ impl TileGrid {
         };
         let used: Vec<AtomicBool> = (0..nx * ny).map(|_| AtomicBool::new(false)).collect();
         lon.par_iter().zip(lat).for_each(|(&x, &y)| {
-            if let Some(t) = grid.tile_of(x, y) {
-                if !used[t].load(Ordering::Relaxed) {
-                    used[t].store(true, Ordering::Relaxed);
-                }
+            if let Some(t) = grid.tile_of(x, y)
+                && !used[t].load(Ordering::Relaxed)
+            {
+                used[t].store(true, Ordering::Relaxed);
             }
         });
         grid.tiles = used

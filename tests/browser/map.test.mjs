@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -16,7 +16,10 @@ let server, browser, url;
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
-  server = spawn(bin, ['serve', '--addr', '127.0.0.1:0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  // A new store each run: the first start creates it from the bundled data, as on a fresh clone.
+  const db = path.join(shots, 'browser-store.db');
+  for (const f of [db, db + '-wal', db + '-shm']) rmSync(f, { force: true });
+  server = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--db', db], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('server did not start within 120 s')), 120_000);
     let out = '';

@@ -7,6 +7,7 @@ mod consistency;
 mod generated;
 mod join_oracle;
 mod planning;
+mod store;
 mod tiny;
 
 use std::path::PathBuf;

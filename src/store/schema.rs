@@ -1,0 +1,62 @@
+//! The store's schema, as forward migrations: `MIGRATIONS[i]` takes version `i` to `i + 1`.
+//! Never edit a migration that has shipped; add the next one.
+
+/// Every migration, oldest first.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: documents, roster, visits, batches and the write log.
+    "
+    CREATE TABLE batches (
+        id              INTEGER PRIMARY KEY,
+        kind            TEXT NOT NULL CHECK (kind IN ('document', 'teams', 'visits')),
+        source          TEXT NOT NULL,
+        idempotency_key TEXT UNIQUE,
+        content_sha256  TEXT NOT NULL,
+        received_at     TEXT NOT NULL,
+        rows_read       INTEGER NOT NULL,
+        rows_accepted   INTEGER NOT NULL,
+        receipt         TEXT NOT NULL
+    );
+    CREATE TABLE documents (
+        name    TEXT PRIMARY KEY CHECK (name IN ('wards', 'census', 'norms', 'neighbourhoods')),
+        version INTEGER NOT NULL CHECK (version >= 1),
+        content BLOB NOT NULL,
+        sha256  TEXT NOT NULL,
+        batch   INTEGER NOT NULL REFERENCES batches (id)
+    );
+    CREATE TABLE document_history (
+        name     TEXT NOT NULL,
+        version  INTEGER NOT NULL,
+        content  BLOB NOT NULL,
+        sha256   TEXT NOT NULL,
+        batch    INTEGER NOT NULL REFERENCES batches (id),
+        PRIMARY KEY (name, version)
+    );
+    CREATE TABLE teams (
+        id        INTEGER PRIMARY KEY,
+        team_id   TEXT NOT NULL UNIQUE,
+        area_code TEXT NOT NULL,
+        kind      TEXT NOT NULL CHECK (kind IN ('CNSCD', 'TNTN')),
+        members   INTEGER NOT NULL CHECK (members >= 1),
+        batch     INTEGER NOT NULL REFERENCES batches (id)
+    );
+    CREATE TABLE visits (
+        visit_id    INTEGER PRIMARY KEY,
+        team        INTEGER NOT NULL REFERENCES teams (id),
+        lon         REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
+        lat         REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),
+        ts_local_ms INTEGER NOT NULL,
+        household   INTEGER NOT NULL,
+        service     INTEGER NOT NULL CHECK (service BETWEEN 0 AND 4),
+        batch       INTEGER NOT NULL REFERENCES batches (id)
+    );
+    CREATE INDEX visits_batch ON visits (batch);
+    CREATE TABLE write_log (
+        id     INTEGER PRIMARY KEY,
+        at     TEXT NOT NULL,
+        actor  TEXT NOT NULL,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        batch  INTEGER REFERENCES batches (id)
+    );
+    ",
+];
