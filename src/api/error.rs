@@ -14,6 +14,21 @@ pub enum ApiError {
     /// No such area or route.
     #[error("{0}")]
     NotFound(String),
+    /// No valid token (401, with `WWW-Authenticate: Bearer`).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The token may not do this, or not here (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request contradicts what is stored (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// A body in a format this route does not take (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// This server cannot do it (e.g. no store: 503).
+    #[error("{0}")]
+    Unavailable(String),
     /// Something failed inside; logged, never echoed.
     #[error("internal error")]
     Internal(String),
@@ -24,6 +39,18 @@ impl IntoResponse for ApiError {
         let (status, message) = match self {
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
             Self::NotFound(m) => (StatusCode::NOT_FOUND, m),
+            Self::Unauthorized(m) => {
+                return (
+                    StatusCode::UNAUTHORIZED,
+                    [(axum::http::header::WWW_AUTHENTICATE, "Bearer")],
+                    Json(serde_json::json!({ "error": m })),
+                )
+                    .into_response();
+            }
+            Self::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+            Self::Conflict(m) => (StatusCode::CONFLICT, m),
+            Self::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, m),
+            Self::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
             Self::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 (

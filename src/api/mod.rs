@@ -1,5 +1,6 @@
 //! The HTTP layer (axum only): routes, query parsing, JSON / GeoJSON / CSV / Parquet responses.
-//! The engine is loaded and indexed once; handlers only read it (`Arc<Engine>`).
+//! Handlers read the current snapshot ([`live::Live::current`]: an engine and its prebuilt
+//! layers); an accepted upload builds the next snapshot from the store and swaps it in whole.
 //!
 //! | route | answer |
 //! |---|---|
@@ -13,6 +14,7 @@
 //! | `GET /api/audit?level=` | the staffing-norm audit with reasons |
 //! | `POST /api/plan` | `{volunteers, max_moves, level}` → where new pairs go, and moves |
 //! | `POST /api/whatif` | `{changes: [...], level}` → recomputed figures; stored data untouched |
+//! | `POST /api/visits` | a batch of visits (CSV or JSON) with an `Idempotency-Key`, for an uploader token: the receipt |
 //! | `GET /api/openapi.json` | the OpenAPI 3.1 document of these routes |
 //!
 //! Visit records never leave the engine: every answer is an aggregate per area or H3 cell, and
@@ -20,7 +22,9 @@
 
 pub mod error;
 pub mod layers;
+pub mod live;
 pub mod params;
+pub mod upload;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -49,9 +53,11 @@ pub const MAX_CELLS: usize = 20_000;
 /// Rows per `/api/priorities` response at most.
 pub const MAX_PRIORITIES: u64 = 5_000;
 
-/// Shared, read-only state.
+/// One snapshot: an engine and its prebuilt layers, never changed once built.
 pub struct AppState {
     engine: Arc<Engine>,
+    /// When this snapshot was built (RFC 3339 UTC): when the data last changed.
+    built_at: String,
     /// `areas[level][tier]`: prebuilt GeoJSON.
     areas: HashMap<Level, Vec<Arc<String>>>,
     hexes: Mutex<HashMap<u8, Arc<Vec<HexStats>>>>,
@@ -74,15 +80,67 @@ impl AppState {
         hexes.insert(8, Arc::new(engine.hexes_at(h3o::Resolution::Eight)));
         Self {
             engine,
+            built_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             areas,
             hexes: Mutex::new(hexes),
             basemap,
         }
     }
+
+    /// The snapshot's engine.
+    #[must_use]
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+}
+
+/// The current snapshot, for a handler.
+pub struct Snap(pub Arc<AppState>);
+
+impl axum::extract::FromRequestParts<Arc<live::Live>> for Snap {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        _parts: &mut axum::http::request::Parts,
+        live: &Arc<live::Live>,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(live.current()))
+    }
+}
+
+/// Reads need a token when the server is not open to its network (see [`live::ReadAccess`]).
+async fn read_guard(
+    State(live): State<Arc<live::Live>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    let exempt = path == "/api/health" || !path.starts_with("/api");
+    if live.read_access == live::ReadAccess::Token && !exempt {
+        match upload::bearer(req.headers()) {
+            Some(secret) if live.token(secret).is_some() => {}
+            Some(_) => {
+                return ApiError::Unauthorized("unknown or revoked token".into()).into_response();
+            }
+            None => {
+                return ApiError::Unauthorized(
+                    "this server is not on loopback: reads need a token (Authorization: Bearer …)"
+                        .into(),
+                )
+                .into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+/// The application over one snapshot that never changes (no store, no writes).
+pub fn router(state: Arc<AppState>, web_dir: Option<PathBuf>) -> Router {
+    router_live(Arc::new(live::Live::read_only(state)), web_dir)
 }
 
 /// The application: API routes, the web page from `web_dir` at `/`, request tracing.
-pub fn router(state: Arc<AppState>, web_dir: Option<PathBuf>) -> Router {
+pub fn router_live(live: Arc<live::Live>, web_dir: Option<PathBuf>) -> Router {
     let api = Router::new()
         .route("/api/health", get(health))
         .route("/api/summary", get(summary))
@@ -96,9 +154,17 @@ pub fn router(state: Arc<AppState>, web_dir: Option<PathBuf>) -> Router {
         .route("/api/audit", get(audit))
         .route("/api/plan", post(plan))
         .route("/api/whatif", post(whatif))
+        .route(
+            "/api/visits",
+            post(upload::visits).layer(DefaultBodyLimit::max(upload::MAX_UPLOAD_BYTES)),
+        )
         .route("/api", any(unknown_route))
         .route("/api/{*rest}", any(unknown_route))
-        .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&live),
+            read_guard,
+        ))
+        .with_state(live)
         .layer(DefaultBodyLimit::max(64 * 1024));
     let app = match web_dir {
         Some(dir) => api.fallback_service(ServeDir::new(dir)),
@@ -113,7 +179,7 @@ pub fn router(state: Arc<AppState>, web_dir: Option<PathBuf>) -> Router {
 /// # Errors
 /// When the address cannot be bound or the server fails.
 pub async fn serve(
-    state: Arc<AppState>,
+    state: Arc<live::Live>,
     web_dir: Option<PathBuf>,
     listener: std::net::TcpListener,
     on_ready: impl FnOnce(std::net::SocketAddr),
@@ -121,7 +187,7 @@ pub async fn serve(
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     on_ready(listener.local_addr()?);
-    axum::serve(listener, router(state, web_dir))
+    axum::serve(listener, router_live(state, web_dir))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("shutting down");
@@ -139,7 +205,7 @@ async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-async fn summary(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Json<Value>, ApiError> {
+async fn summary(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
     params::only(&q, &[])?;
     let e = &s.engine;
     let c = e.campaign();
@@ -162,6 +228,7 @@ async fn summary(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Json<Val
         "counts": Level::ALL.iter().map(|l| (l.as_str(), e.figures_at(*l).count())).collect::<HashMap<_, _>>(),
         "services": Service::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         "basemap_url": s.basemap,
+        "data_changed_at": s.built_at,
         "synthetic": true,
     })))
 }
@@ -170,7 +237,7 @@ fn geojson(body: String) -> Response {
     ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response()
 }
 
-async fn areas(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Response, ApiError> {
+async fn areas(Snap(s): Snap, Query(q): Q) -> Result<Response, ApiError> {
     params::only(&q, &["level", "zoom"])?;
     let level = params::level(&q, Level::Ward)?;
     let tier = match q.get("zoom") {
@@ -186,7 +253,7 @@ async fn areas(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Response, 
 }
 
 async fn area(
-    State(s): State<Arc<AppState>>,
+    Snap(s): Snap,
     Path(code): Path<String>,
     Query(q): Q,
 ) -> Result<Json<Value>, ApiError> {
@@ -250,7 +317,7 @@ async fn area(
     })))
 }
 
-async fn priorities(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Json<Value>, ApiError> {
+async fn priorities(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
     params::only(&q, &["level", "limit"])?;
     let level = params::level(&q, Level::Ward)?;
     let limit = params::number(&q, "limit", 20, 1..=MAX_PRIORITIES)?;
@@ -265,7 +332,7 @@ async fn priorities(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Json<
     ))
 }
 
-async fn hexes(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Response, ApiError> {
+async fn hexes(Snap(s): Snap, Query(q): Q) -> Result<Response, ApiError> {
     params::only(&q, &["res", "bbox"])?;
     let res = params::resolution(&q)?;
     let bbox = params::bbox(&q)?;
@@ -350,7 +417,7 @@ fn export_rows(
     Ok(s.engine.priorities(level))
 }
 
-async fn export_csv(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Response, ApiError> {
+async fn export_csv(Snap(s): Snap, Query(q): Q) -> Result<Response, ApiError> {
     let rows = export_rows(&s, &q)?;
     let body = crate::output::csv(&rows).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok((
@@ -366,7 +433,7 @@ async fn export_csv(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Respo
         .into_response())
 }
 
-async fn export_parquet(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Response, ApiError> {
+async fn export_parquet(Snap(s): Snap, Query(q): Q) -> Result<Response, ApiError> {
     let rows = export_rows(&s, &q)?;
     let body = crate::output::parquet(&rows).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok((
@@ -391,7 +458,7 @@ async fn openapi() -> Response {
         .into_response()
 }
 
-async fn audit(State(s): State<Arc<AppState>>, Query(q): Q) -> Result<Json<Value>, ApiError> {
+async fn audit(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
     params::only(&q, &["level"])?;
     let level = params::level(&q, Level::Ward)?;
     Ok(Json({
@@ -422,10 +489,7 @@ fn default_plan_level() -> Level {
     Level::Neighbourhood
 }
 
-async fn plan(
-    State(s): State<Arc<AppState>>,
-    bytes: Bytes,
-) -> Result<Json<crate::plan::Plan>, ApiError> {
+async fn plan(Snap(s): Snap, bytes: Bytes) -> Result<Json<crate::plan::Plan>, ApiError> {
     let r: PlanRequest = body(&bytes)?;
     let asked = match (r.volunteers, r.meet_deadline) {
         (Some(k), false) if k > 1_000_000 => {
@@ -474,7 +538,7 @@ fn default_whatif_level() -> Level {
     Level::Ward
 }
 
-async fn whatif(State(s): State<Arc<AppState>>, bytes: Bytes) -> Result<Json<Value>, ApiError> {
+async fn whatif(Snap(s): Snap, bytes: Bytes) -> Result<Json<Value>, ApiError> {
     let r: WhatIfRequest = body(&bytes)?;
     if r.changes.len() > 10_000 {
         return Err(ApiError::BadRequest(format!(

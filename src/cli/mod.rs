@@ -72,6 +72,14 @@ enum Command {
         /// Serve DATA as a snapshot, without a store.
         #[arg(long, conflicts_with = "db")]
         no_store: bool,
+        /// Let anyone who reaches the port read aggregates even when it is not on loopback.
+        #[arg(long)]
+        public_read: bool,
+    },
+    /// Create, list or revoke access tokens of a store.
+    Token {
+        #[command(subcommand)]
+        action: store::TokenAction,
     },
     /// Load a file into the store as one batch, validated as at load, and print its receipt.
     Import {
@@ -450,6 +458,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export { db, out, force } => store::export(&db, &out, force),
         Command::Backup { db, out } => store::backup(&db, &out),
         Command::Log { db } => store::log(&db),
+        Command::Token { action } => store::token(action),
         Command::Serve {
             data,
             addr,
@@ -458,23 +467,51 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             population,
             db,
             no_store,
+            public_read,
         } => {
             let started = Instant::now();
             // Bind first: a busy port is said at once, not after the data has loaded.
             let listener = std::net::TcpListener::bind(&addr).with_context(|| {
                 format!("cannot listen on {addr} (is another server using it? choose another with --addr, e.g. --addr 127.0.0.1:0)")
             })?;
-            let engine = if no_store {
-                load(&data, None, population)?
+            let loopback = listener.local_addr().is_ok_and(|a| a.ip().is_loopback());
+            let read_access = if loopback || public_read {
+                phuso::api::live::ReadAccess::Open
+            } else {
+                phuso::api::live::ReadAccess::Token
+            };
+            let live = if no_store {
+                let engine = std::sync::Arc::new(load(&data, None, population)?);
+                let state = std::sync::Arc::new(phuso::api::AppState::new(engine, basemap));
+                let mut live = phuso::api::live::Live::read_only(state);
+                live.read_access = read_access;
+                live
             } else {
                 let db = db.unwrap_or_else(|| store::default_db(&data));
                 let s = store::open_or_create(&db, &data)?;
                 let engine = Engine::load_from(&s, population, phuso::hex::DEFAULT_RESOLUTION)?;
-                say(&format!("Serving the store {}.", db.display()))?;
-                engine
+                let state = std::sync::Arc::new(phuso::api::AppState::new(
+                    std::sync::Arc::new(engine),
+                    basemap.clone(),
+                ));
+                say(&format!(
+                    "Serving the store {}; uploads (POST /api/visits) need an uploader token (phuso token create).",
+                    db.display()
+                ))?;
+                phuso::api::live::Live::with_store(s, state, population, basemap, read_access)
             };
-            let engine = std::sync::Arc::new(engine);
-            let state = std::sync::Arc::new(phuso::api::AppState::new(engine, basemap));
+            say(match read_access {
+                phuso::api::live::ReadAccess::Open if loopback => {
+                    "Reads are open: the server listens on loopback only."
+                }
+                phuso::api::live::ReadAccess::Open => {
+                    "Reads are open to the network (--public-read); writes need a token."
+                }
+                phuso::api::live::ReadAccess::Token => {
+                    "Not on loopback: reads need a viewer token (or --public-read); writes need a token."
+                }
+            })?;
+            let state = std::sync::Arc::new(live);
             let loaded = started.elapsed().as_secs_f64();
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;

@@ -155,3 +155,91 @@ pub fn log(db: &Path) -> anyhow::Result<ExitCode> {
 pub fn default_db(data: &Path) -> PathBuf {
     data.join("phuso.db")
 }
+
+/// `phuso token …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum TokenAction {
+    /// Create a token and print it once (only its SHA-256 is stored).
+    Create {
+        /// The store.
+        #[arg(long)]
+        db: PathBuf,
+        /// What it may do.
+        #[arg(long, value_enum)]
+        role: phuso::store::tokens::Role,
+        /// Ward codes an uploader may send visits for (repeat, or comma-separated; none: all).
+        #[arg(long = "ward", value_delimiter = ',')]
+        wards: Vec<String>,
+        /// Who holds it, e.g. "UBND phường An Phú".
+        #[arg(long)]
+        label: String,
+    },
+    /// List the tokens (never their secrets).
+    List {
+        /// The store.
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        /// The store.
+        #[arg(long)]
+        db: PathBuf,
+        /// Token id (from `phuso token list`).
+        id: i64,
+    },
+}
+
+/// Runs a token action.
+pub fn token(action: TokenAction) -> anyhow::Result<ExitCode> {
+    match action {
+        TokenAction::Create {
+            db,
+            role,
+            wards,
+            label,
+        } => {
+            let mut store = Store::open(&db, false)?;
+            let (info, secret) = store.create_token(role, &wards, &label)?;
+            say(&format!(
+                "token {} ({}, {}{}) created. Keep it now: it is shown only once.\n{secret}",
+                info.id,
+                info.role.as_str(),
+                info.label,
+                if info.wards.is_empty() {
+                    String::new()
+                } else {
+                    format!(", wards {}", info.wards.join(","))
+                }
+            ))?;
+        }
+        TokenAction::List { db } => {
+            let store = Store::open(&db, false)?;
+            for t in store.tokens()? {
+                say(&format!(
+                    "{:>4}  {:<8}  {:<24}  wards {:<12}  created {}{}",
+                    t.id,
+                    t.role.as_str(),
+                    t.label,
+                    if t.wards.is_empty() {
+                        "all".to_owned()
+                    } else {
+                        t.wards.join(",")
+                    },
+                    t.created_at,
+                    t.revoked_at
+                        .map_or_else(String::new, |r| format!("  REVOKED {r}"))
+                ))?;
+            }
+        }
+        TokenAction::Revoke { db, id } => {
+            let mut store = Store::open(&db, false)?;
+            if store.revoke_token(id)? {
+                say(&format!("token {id} revoked"))?;
+            } else {
+                anyhow::bail!("token {id}: no such active token (see phuso token list)");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -300,6 +300,56 @@ impl Table {
         })
     }
 
+    /// A JSON array of records (objects) held in memory, every value as text (numbers as
+    /// written, `null` as a missing value); columns in order of first appearance. `path` names
+    /// it in messages.
+    ///
+    /// # Errors
+    /// [`IngestError::Format`] when it is not an array of objects; [`IngestError::Empty`] when
+    /// the array is empty.
+    pub fn from_json_records(
+        path: &Path,
+        bytes: &[u8],
+        expected: &str,
+    ) -> Result<Self, IngestError> {
+        use serde_json::Value;
+        let records: Vec<serde_json::Map<String, Value>> =
+            serde_json::from_slice(bytes).map_err(|e| {
+                IngestError::format(path, format!("not a JSON array of records (objects): {e}"))
+            })?;
+        if records.is_empty() {
+            return Err(empty(path, expected));
+        }
+        let mut names: Vec<String> = Vec::new();
+        for r in &records {
+            for k in r.keys() {
+                if !names.contains(k) {
+                    names.push(k.clone());
+                }
+            }
+        }
+        let cols: Vec<Column> = names
+            .iter()
+            .map(|n| {
+                let cells: Vec<Option<String>> = records
+                    .iter()
+                    .map(|r| match r.get(n) {
+                        None | Some(Value::Null) => None,
+                        Some(Value::String(s)) => Some(s.clone()),
+                        Some(other) => Some(other.to_string()),
+                    })
+                    .collect();
+                Column::new(PlSmallStr::from(n.as_str()), cells)
+            })
+            .collect();
+        let df = DataFrame::new(records.len(), cols).map_err(|e| polars_err(path, &e))?;
+        Ok(Self {
+            path: path.to_owned(),
+            df,
+            malformed: Vec::new(),
+        })
+    }
+
     /// What is wrong with row `row` (0-based) when it had the wrong number of fields.
     #[must_use]
     pub fn malformed_at(&self, row: usize) -> Option<&str> {

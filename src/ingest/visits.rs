@@ -266,6 +266,32 @@ pub fn read_visits_in_slices(
             )
         },
     )?;
+    drop_repeated_ids(&mut out, &rows, &mut report);
+    Ok((out, report))
+}
+
+/// [`read_visits`] on a table already in memory (an upload).
+///
+/// # Errors
+/// Structural problems only: missing column, column of a wrong type.
+pub fn read_visits_table(
+    table: &Table,
+    teams: &HashMap<String, u32>,
+    extent: Extent,
+) -> Result<(Visits, VisitReport), IngestError> {
+    let mut report = VisitReport {
+        rows_read: table.height(),
+        ..VisitReport::default()
+    };
+    let mut out = Visits::default();
+    let mut rows: Vec<u32> = Vec::new();
+    accept_rows(table, 0, teams, extent, &mut out, &mut rows, &mut report)?;
+    drop_repeated_ids(&mut out, &rows, &mut report);
+    Ok((out, report))
+}
+
+/// Keeps the first row of each visit id and reports the later ones.
+fn drop_repeated_ids(out: &mut Visits, rows: &[u32], report: &mut VisitReport) {
     // Duplicate visit ids: a parallel sort of the ids finds the repeated values (no set of
     // every id); only those are tracked to keep the first accepted row and report later ones.
     let mut sorted = out.visit_id.clone();
@@ -292,7 +318,6 @@ pub fn read_visits_in_slices(
         out.retain(&keep);
     }
     report.rows_accepted = out.len();
-    Ok((out, report))
 }
 
 /// Rows read per slice of a Parquet file: the decoded slice is dropped before the next, so

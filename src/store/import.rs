@@ -9,17 +9,17 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use rusqlite::{OptionalExtension, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError, key_to_sql, now, sha256_hex};
 use crate::engine::{Inputs, drop_outside_window, extent_of, neighbourhood_fields};
 use crate::ingest::boundaries::{BoundaryFields, parse_boundaries};
 use crate::ingest::teams::read_teams;
-use crate::ingest::visits::read_visits;
+use crate::ingest::visits::{VisitReport, Visits, read_visits};
 use crate::model::AreaCode;
 
 /// What a batch did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Receipt {
     /// Batch id in the store.
     pub batch: i64,
@@ -41,10 +41,40 @@ pub struct Receipt {
     pub rejected: BTreeMap<String, u64>,
     /// The first problems, each naming the row, field and value.
     pub examples: Vec<String>,
+    /// True when this is the receipt of an earlier upload with the same key and content.
+    #[serde(default)]
+    pub already_received: bool,
     /// The receipt in one sentence, in English.
     pub message: String,
     /// The receipt in one sentence, in Vietnamese.
     pub message_vi: String,
+}
+
+/// Where a batch of visits comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload<'a> {
+    /// File name or `POST /api/visits`.
+    pub source: String,
+    /// SHA-256 of the content as sent.
+    pub sha256: String,
+    /// The client's idempotency key, if any.
+    pub key: Option<&'a str>,
+    /// The token that sent it.
+    pub token: Option<i64>,
+}
+
+/// What storing a batch did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stored {
+    /// A new batch, committed.
+    New(Receipt),
+    /// The same key and content as an earlier batch: its receipt; nothing changed.
+    AlreadyReceived(Receipt),
+    /// The key was used by an earlier batch with other content; nothing changed.
+    KeyReused {
+        /// The earlier batch.
+        batch: i64,
+    },
 }
 
 /// A stage of [`Store::import_dir`], for progress on the terminal.
@@ -84,6 +114,7 @@ impl Store {
         tx: &rusqlite::Transaction<'_>,
         receipt: &Receipt,
         action: &str,
+        token: Option<i64>,
     ) -> rusqlite::Result<()> {
         let json = serde_json::to_string(receipt).unwrap_or_default();
         tx.execute(
@@ -95,9 +126,10 @@ impl Store {
                 json
             ],
         )?;
+        let actor = token.map_or_else(|| "cli".to_owned(), |t| format!("token {t}"));
         tx.execute(
-            "INSERT INTO write_log (at, actor, action, detail, batch) VALUES (?1, 'cli', ?2, ?3, ?4)",
-            params![receipt.received_at, action, receipt.message, receipt.batch],
+            "INSERT INTO write_log (at, actor, action, detail, batch, token) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![receipt.received_at, actor, action, receipt.message, receipt.batch, token],
         )?;
         Ok(())
     }
@@ -160,10 +192,11 @@ impl Store {
             duplicates: 0,
             rejected: BTreeMap::new(),
             examples: Vec::new(),
+            already_received: false,
             message: format!("{name} version {version} stored from {source}"),
             message_vi: format!("đã lưu {name} phiên bản {version} từ {source}"),
         };
-        Self::finish_batch(&tx, &receipt, &format!("import {name}"))
+        Self::finish_batch(&tx, &receipt, &format!("import {name}"), None)
             .map_err(sql("cannot record the receipt"))?;
         tx.commit().map_err(sql("cannot commit the import"))?;
         Ok(receipt)
@@ -288,6 +321,7 @@ impl Store {
             duplicates: unchanged as u64,
             rejected: BTreeMap::new(),
             examples: Vec::new(),
+            already_received: false,
             message: format!(
                 "{} teams read from {source}: {changed} added or changed, {unchanged} unchanged",
                 teams.len()
@@ -297,7 +331,7 @@ impl Store {
                 teams.len()
             ),
         };
-        Self::finish_batch(&tx, &receipt, "import teams")
+        Self::finish_batch(&tx, &receipt, "import teams", None)
             .map_err(sql("cannot record the receipt"))?;
         tx.commit().map_err(sql("cannot commit the import"))?;
         Ok(receipt)
@@ -315,6 +349,42 @@ impl Store {
         progress: &dyn Fn(Stage),
     ) -> Result<Receipt, StoreError> {
         progress(Stage::Reading("visits"));
+        let (index, team_rows, extent, campaign) = self.visit_context()?;
+        let (mut visits, mut report) = read_visits(file, &index, extent)?;
+        drop_outside_window(&mut visits, &mut report, &campaign);
+        let bytes = std::fs::read(file).map_err(|e| crate::IngestError::io(file, e))?;
+        let upload = Upload {
+            source: file_name(file),
+            sha256: sha256_hex(&bytes),
+            key: None,
+            token: None,
+        };
+        match self.store_visits(&visits, &report, &team_rows, &upload, progress)? {
+            Stored::New(r) | Stored::AlreadyReceived(r) => Ok(r),
+            Stored::KeyReused { .. } => unreachable!("file imports carry no idempotency key"),
+        }
+    }
+
+    /// What checking visits needs: team id → index, the store's team rows, the wards' box and
+    /// the campaign.
+    ///
+    /// # Errors
+    /// SQLite's, or a document that cannot be read.
+    #[expect(
+        clippy::type_complexity,
+        reason = "four inputs of one check, used together"
+    )]
+    pub fn visit_context(
+        &self,
+    ) -> Result<
+        (
+            HashMap<String, u32>,
+            Vec<(i64, String)>,
+            crate::ingest::visits::Extent,
+            crate::metrics::Campaign,
+        ),
+        StoreError,
+    > {
         let team_rows = self.team_rows()?;
         let index: HashMap<String, u32> = team_rows
             .iter()
@@ -324,13 +394,22 @@ impl Store {
         let (_, wards) = self.wards()?;
         let extent = extent_of(wards.iter().map(|w| &w.geometry));
         let campaign = self.norms()?;
-        let (mut visits, mut report) = read_visits(file, &index, extent)?;
-        drop_outside_window(&mut visits, &mut report, &campaign);
-        let bytes_sha = {
-            let bytes = std::fs::read(file).map_err(|e| crate::IngestError::io(file, e))?;
-            sha256_hex(&bytes)
-        };
-        let source = file_name(file);
+        Ok((index, team_rows, extent, campaign))
+    }
+
+    /// Stores checked visits as one batch. With an idempotency key already used: the same
+    /// content gives back the first receipt and changes nothing; other content is refused.
+    ///
+    /// # Errors
+    /// SQLite's (nothing of the batch is stored).
+    pub fn store_visits(
+        &mut self,
+        visits: &Visits,
+        report: &VisitReport,
+        team_rows: &[(i64, String)],
+        upload: &Upload,
+        progress: &dyn Fn(Stage),
+    ) -> Result<Stored, StoreError> {
         let path = self.path.clone();
         let sql = |what: &'static str| {
             let file = path.clone();
@@ -342,10 +421,38 @@ impl Store {
         };
         let tx = self
             .conn
-            .transaction()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(sql("cannot start the import"))?;
-        let (batch, at) = Self::begin_batch(&tx, "visits", &source, &bytes_sha)
-            .map_err(sql("cannot record the batch"))?;
+        if let Some(key) = upload.key {
+            let before: Option<(i64, String, String)> = tx
+                .query_row(
+                    "SELECT id, content_sha256, receipt FROM batches WHERE idempotency_key = ?1",
+                    params![key],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(sql("cannot read the batches"))?;
+            if let Some((batch, sha, receipt)) = before {
+                return Ok(if sha == upload.sha256 {
+                    let mut r: Receipt =
+                        serde_json::from_str(&receipt).map_err(|e| StoreError::Missing {
+                            file: path.clone(),
+                            what: format!("batch {batch}: stored receipt unreadable: {e}"),
+                        })?;
+                    r.already_received = true;
+                    Stored::AlreadyReceived(r)
+                } else {
+                    Stored::KeyReused { batch }
+                });
+            }
+        }
+        let at = now();
+        tx.execute(
+            "INSERT INTO batches (kind, source, idempotency_key, content_sha256, received_at, rows_read, rows_accepted, receipt, token) VALUES ('visits', ?1, ?2, ?3, ?4, 0, 0, '', ?5)",
+            params![upload.source, upload.key, upload.sha256, at, upload.token],
+        )
+        .map_err(sql("cannot record the batch"))?;
+        let batch = tx.last_insert_rowid();
         let (mut added, mut duplicates) = (0_u64, 0_u64);
         let mut rejected: BTreeMap<String, u64> = report
             .rejected
@@ -420,17 +527,19 @@ impl Store {
         }
         let rows_read = report.rows_read as u64;
         let rejected_total: u64 = rejected.values().sum();
+        let source = &upload.source;
         let receipt = Receipt {
             batch,
             kind: "visits".into(),
             source: source.clone(),
             received_at: at,
-            content_sha256: bytes_sha,
+            content_sha256: upload.sha256.clone(),
             rows_read,
             rows_accepted: added,
             duplicates,
             rejected,
             examples,
+            already_received: false,
             message: format!(
                 "{rows_read} rows read from {source}: {added} visits added, {duplicates} already received, {rejected_total} rejected"
             ),
@@ -438,10 +547,10 @@ impl Store {
                 "đọc {rows_read} dòng từ {source}: thêm {added} lượt, {duplicates} đã nhận trước đó, {rejected_total} bị từ chối"
             ),
         };
-        Self::finish_batch(&tx, &receipt, "import visits")
+        Self::finish_batch(&tx, &receipt, "import visits", upload.token)
             .map_err(sql("cannot record the receipt"))?;
         tx.commit().map_err(sql("cannot commit the import"))?;
-        Ok(receipt)
+        Ok(Stored::New(receipt))
     }
 
     /// Imports a whole data directory (the bundled layout): wards, census, norms, neighbourhoods

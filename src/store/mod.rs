@@ -18,6 +18,7 @@ pub mod export;
 pub mod import;
 pub mod read;
 pub mod schema;
+pub mod tokens;
 
 use std::path::{Path, PathBuf};
 

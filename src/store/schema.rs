@@ -59,4 +59,18 @@ pub const MIGRATIONS: &[&str] = &[
         batch  INTEGER REFERENCES batches (id)
     );
     ",
+    // 2: access tokens (only their SHA-256 is kept) and upload idempotency per token.
+    "
+    CREATE TABLE tokens (
+        id         INTEGER PRIMARY KEY,
+        label      TEXT NOT NULL,
+        role       TEXT NOT NULL CHECK (role IN ('viewer', 'uploader', 'planner', 'admin')),
+        wards      TEXT NOT NULL DEFAULT '',
+        sha256     TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    ALTER TABLE batches ADD COLUMN token INTEGER REFERENCES tokens (id);
+    ALTER TABLE write_log ADD COLUMN token INTEGER REFERENCES tokens (id);
+    ",
 ];

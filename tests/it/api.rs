@@ -330,7 +330,7 @@ fn on_a_real_socket() {
     std::thread::spawn(move || {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(phuso::api::serve(
-            state(),
+            Arc::new(phuso::api::live::Live::read_only(state())),
             Some(crate::bundled().join("../web")),
             std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
             |addr| tx.send(addr).unwrap(),

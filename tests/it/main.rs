@@ -9,6 +9,7 @@ mod join_oracle;
 mod planning;
 mod store;
 mod tiny;
+mod uploads;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,203 @@
+//! `POST /api/visits`: a batch of visits from the field, counted once.
+//!
+//! - **Who**: a bearer token with the uploader (or admin) role; an uploader limited to some
+//!   wards may send only visits of teams homed in them (403 otherwise, naming the teams).
+//! - **What**: CSV (`text/csv`) or JSON (`application/json`, an array of records), at most
+//!   [`MAX_UPLOAD_BYTES`] (413 beyond) and [`MAX_UPLOAD_ROWS`] rows; other types get 415.
+//!   Rows are checked exactly as file ingest checks them.
+//! - **Once**: an `Idempotency-Key` header is required. The same key with the same content
+//!   gives back the first receipt (`already_received: true`) and changes nothing; the same key
+//!   with other content is refused (409). Visits already stored count as duplicates; a stored
+//!   visit id with other content is a rejected row (conflict).
+//! - **Durable**: the receipt is sent after the batch's transaction has committed
+//!   (`synchronous=FULL`). The figures follow once the next snapshot is built.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::error::ApiError;
+use super::live::Live;
+use crate::ingest::table::Table;
+use crate::store::import::{Stored, Upload};
+
+/// Largest upload body: 16 MiB.
+pub const MAX_UPLOAD_BYTES: usize = 16 << 20;
+
+/// Most rows in one upload.
+pub const MAX_UPLOAD_ROWS: usize = 200_000;
+
+/// The secret of an `Authorization: Bearer …` header.
+#[must_use]
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// The handler.
+///
+/// # Errors
+/// 401/403 for the token, 400 for a missing key or a body that cannot be read, 409 for a key
+/// reused with other content, 415 for another content type, 503 without a store.
+#[expect(
+    clippy::too_many_lines,
+    reason = "checks in the order the client needs them"
+)]
+pub async fn visits(
+    State(live): State<Arc<Live>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if live.store().is_none() {
+        return Err(ApiError::Unavailable(
+            "this server has no store (started with --no-store): uploads are off".into(),
+        ));
+    }
+    let token = match bearer(&headers) {
+        None => {
+            return Err(ApiError::Unauthorized(
+                "uploads need a token: Authorization: Bearer <token> (phuso token create --role uploader)".into(),
+            ));
+        }
+        Some(secret) => live
+            .token(secret)
+            .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?,
+    };
+    if !token.role.may_upload() {
+        return Err(ApiError::Forbidden(format!(
+            "token {} ({}) has the role {}; uploads need uploader or admin",
+            token.id,
+            token.label,
+            token.role.as_str()
+        )));
+    }
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_owned();
+    if key.is_empty() || key.len() > 200 {
+        return Err(ApiError::BadRequest(
+            "header `Idempotency-Key`: missing or longer than 200 characters; send one key per batch (e.g. a UUID) so that a re-sent batch counts once".into(),
+        ));
+    }
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let label = Path::new("POST /api/visits");
+    let expected = "one row per visit";
+    let table = match kind.as_str() {
+        "text/csv" => Table::from_csv(label, &body, expected),
+        "application/json" => Table::from_json_records(label, &body, expected),
+        other => {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "Content-Type {:?}: expected text/csv or application/json (an array of records)",
+                if other.is_empty() { "(none)" } else { other }
+            )));
+        }
+    }
+    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if table.height() > MAX_UPLOAD_ROWS {
+        return Err(ApiError::BadRequest(format!(
+            "{} rows: at most {MAX_UPLOAD_ROWS} per batch; split the file",
+            table.height()
+        )));
+    }
+    // Scope: every team of the batch must be homed in one of the token's wards.
+    if !token.wards.is_empty() {
+        let snap = live.current();
+        let e = snap.engine();
+        let ward_of = |team: &str| {
+            let t = e.teams().iter().find(|t| t.team_id == team)?;
+            let mut p = e.position(&t.area_code.0)?;
+            while e.areas()[p].level > crate::Level::Ward {
+                p = e.areas()[p].parent?;
+            }
+            Some(e.areas()[p].code.0.clone())
+        };
+        let teams = table
+            .text("team_id", "the id of the visiting team")
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let mut outside: Vec<String> = teams
+            .iter()
+            .flatten()
+            .filter(|t| ward_of(t).is_some_and(|w| !token.wards.contains(&w)))
+            .cloned()
+            .collect();
+        outside.sort();
+        outside.dedup();
+        if !outside.is_empty() {
+            return Err(ApiError::Forbidden(format!(
+                "token {} may upload for wards {}; teams {} are homed elsewhere (nothing was stored)",
+                token.id,
+                token.wards.join(", "),
+                outside
+                    .iter()
+                    .take(10)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    }
+    let sha = crate::store::sha256_hex(&body);
+    let live2 = Arc::clone(&live);
+    let token_id = token.id;
+    let stored = tokio::task::spawn_blocking(move || {
+        let store = live2.store().expect("checked above");
+        let mut store = store
+            .lock()
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let (index, team_rows, extent, campaign) = store
+            .visit_context()
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let (mut v, mut report) = crate::ingest::visits::read_visits_table(&table, &index, extent)
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        crate::engine::drop_outside_window(&mut v, &mut report, &campaign);
+        let upload = Upload {
+            source: "POST /api/visits".into(),
+            sha256: sha,
+            key: Some(&key),
+            token: Some(token_id),
+        };
+        store
+            .store_visits(&v, &report, &team_rows, &upload, &|_| {})
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    match stored {
+        Stored::New(r) => {
+            if r.rows_accepted > 0 {
+                live.request_rebuild();
+            }
+            Ok((StatusCode::OK, axum::Json(r)).into_response())
+        }
+        Stored::AlreadyReceived(r) => Ok((StatusCode::OK, axum::Json(r)).into_response()),
+        Stored::KeyReused { batch } => Err(ApiError::Conflict(
+            json!(format!(
+                "Idempotency-Key already used by batch {batch} with other content; nothing was stored (use a new key for a new batch)"
+            ))
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        )),
+    }
+}

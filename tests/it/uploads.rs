@@ -1,0 +1,308 @@
+//! `POST /api/visits` through the router over a store: tokens, roles and scopes, content types,
+//! idempotency keys, receipts, and figures that follow and equal a report over the export.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use phuso::api::live::{Live, ReadAccess};
+use phuso::api::{AppState, router_live};
+use phuso::hex::DEFAULT_RESOLUTION;
+use phuso::store::Store;
+use phuso::store::tokens::Role;
+use phuso::{Engine, EngineConfig, PopulationSource};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::{fixture, scratch};
+
+struct Server {
+    live: Arc<Live>,
+    db: std::path::PathBuf,
+    uploader: String,
+    viewer: String,
+    admin: String,
+}
+
+fn server(name: &str, read_access: ReadAccess) -> Server {
+    let dir = scratch(name);
+    let db = dir.join("s.db");
+    let mut store = Store::open(&db, true).unwrap();
+    store.import_dir(&fixture("tiny"), &|_| {}).unwrap();
+    let (_, uploader) = store
+        .create_token(Role::Uploader, &["90001".into()], "UBND 90001")
+        .unwrap();
+    let (_, viewer) = store.create_token(Role::Viewer, &[], "viewer").unwrap();
+    let (_, admin) = store.create_token(Role::Admin, &[], "admin").unwrap();
+    let engine =
+        Engine::load_from(&store, PopulationSource::default(), DEFAULT_RESOLUTION).unwrap();
+    let state = Arc::new(AppState::new(Arc::new(engine), None));
+    let live = Arc::new(Live::with_store(
+        store,
+        state,
+        PopulationSource::default(),
+        None,
+        read_access,
+    ));
+    Server {
+        live,
+        db,
+        uploader,
+        viewer,
+        admin,
+    }
+}
+
+async fn send(
+    s: &Server,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = router_live(Arc::clone(&s.live), None)
+        .oneshot(req.body(Body::from(body.to_owned())).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn upload(s: &Server, token: &str, key: &str, kind: &str, body: &str) -> (StatusCode, Value) {
+    send(
+        s,
+        "POST",
+        "/api/visits",
+        Some(token),
+        &[("idempotency-key", key), ("content-type", kind)],
+        body,
+    )
+    .await
+}
+
+/// Waits (bounded) until the snapshot has been rebuilt after the last batch.
+async fn settled(s: &Server) {
+    let until = Instant::now() + Duration::from_secs(60);
+    while s.live.rebuilding() {
+        assert!(Instant::now() < until, "rebuild did not finish in 60 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+const CSV: &str = "visit_id,team_id,lon,lat,ts,household_id,service\n\
+    201,T1,106.002,11.003,2025-10-03T10:00:00+07:00,h30,vneid_install\n\
+    202,T2,106.007,11.003,2025-10-03T11:00:00+07:00,h31,dvc_account\n\
+    203,T1,abc,11.003,2025-10-03T11:00:00+07:00,h32,dvc_account\n\
+    204,T1,106.003,11.003,2025-10-03T11:00:00+07:00,h33,selfie\n";
+
+#[tokio::test]
+async fn uploads_count_once_and_the_figures_follow() {
+    let s = server("upload_once", ReadAccess::Open);
+    let (_, before) = send(&s, "GET", "/api/summary", None, &[], "").await;
+    let visits_before = before["province"]["visits"].as_u64().unwrap();
+
+    let (status, r) = upload(&s, &s.uploader, "batch-1", "text/csv", CSV).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(
+        (
+            r["rows_read"].as_u64(),
+            r["rows_accepted"].as_u64(),
+            r["duplicates"].as_u64()
+        ),
+        (Some(4), Some(2), Some(0))
+    );
+    assert_eq!(r["rejected"]["bad coordinates"], 1);
+    assert_eq!(r["rejected"]["unknown service"], 1);
+    assert_eq!(r["already_received"], false);
+    let examples = r["examples"].to_string();
+    assert!(
+        examples.contains("row 3: column `lon`: value \\\"abc\\\""),
+        "{examples}"
+    );
+    assert!(
+        r["message_vi"]
+            .as_str()
+            .unwrap()
+            .starts_with("đọc 4 dòng từ POST /api/visits: thêm 2 lượt"),
+        "{r}"
+    );
+
+    // The same key and content: the first receipt, nothing changes.
+    let (status, again) = upload(&s, &s.uploader, "batch-1", "text/csv", CSV).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["already_received"], true);
+    assert_eq!(again["batch"], r["batch"]);
+    // The same key, other content: refused.
+    let (status, err) = upload(
+        &s,
+        &s.uploader,
+        "batch-1",
+        "text/csv",
+        &CSV.replace("h30", "h99"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    assert!(
+        err["error"]
+            .as_str()
+            .unwrap()
+            .contains("already used by batch"),
+        "{err}"
+    );
+    // A new key with the same visits: duplicates, not added; a changed visit: a conflict row.
+    let (status, r2) = upload(
+        &s,
+        &s.uploader,
+        "batch-2",
+        "text/csv",
+        &CSV.replace("106.007,11.003", "106.008,11.004"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (r2["rows_accepted"].as_u64(), r2["duplicates"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(r2["rejected"]["conflict with a stored visit"], 1);
+    // JSON records.
+    let json = r#"[{"visit_id": 205, "team_id": "T1", "lon": 106.004, "lat": 11.006, "ts": "2025-10-03T12:00:00+07:00", "household_id": "h40", "service": "qr_payment"}]"#;
+    let (status, r3) = upload(&s, &s.uploader, "batch-3", "application/json", json).await;
+    assert_eq!(status, StatusCode::OK, "{r3}");
+    assert_eq!(r3["rows_accepted"], 1);
+
+    settled(&s).await;
+    let (_, after) = send(&s, "GET", "/api/summary", None, &[], "").await;
+    assert_eq!(
+        after["province"]["visits"].as_u64().unwrap(),
+        visits_before + 3
+    );
+    // The live figures equal a fresh report over the export of the store, field by field.
+    let exported = scratch("upload_once_export");
+    Store::open(&s.db, false)
+        .unwrap()
+        .export(&exported, true)
+        .unwrap();
+    let fresh = Engine::load(&EngineConfig::for_dir(&exported)).unwrap();
+    let live = s.live.current();
+    assert_eq!(live.engine().figures(), fresh.figures());
+    // Every write is logged with its token.
+    let log = Store::open(&s.db, false).unwrap().log().unwrap();
+    assert!(
+        log.iter().filter(|l| l.actor == "token 1").count() >= 3,
+        "{log:?}"
+    );
+}
+
+#[tokio::test]
+async fn tokens_roles_and_scopes() {
+    let s = server("upload_roles", ReadAccess::Open);
+    let h = [("idempotency-key", "k"), ("content-type", "text/csv")];
+    let (status, err) = send(&s, "POST", "/api/visits", None, &h, CSV).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{err}");
+    let (status, _) = send(&s, "POST", "/api/visits", Some("phs_wrong"), &h, CSV).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, err) = send(&s, "POST", "/api/visits", Some(&s.viewer), &h, CSV).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        err["error"].as_str().unwrap().contains("role viewer"),
+        "{err}"
+    );
+    // The uploader of ward 90001 may not send visits of T3 (homed in ward 90002).
+    let other = "visit_id,team_id,lon,lat,ts,household_id,service\n301,T3,106.012,11.002,2025-10-03T10:00:00+07:00,h50,vneid_install\n";
+    let (status, err) = upload(&s, &s.uploader, "k-other", "text/csv", other).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    assert!(
+        err["error"]
+            .as_str()
+            .unwrap()
+            .contains("teams T3 are homed elsewhere"),
+        "{err}"
+    );
+    // The admin may.
+    let (status, r) = upload(&s, &s.admin, "k-admin", "text/csv", other).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    // Missing key, wrong type, empty body.
+    let (status, err) = send(
+        &s,
+        "POST",
+        "/api/visits",
+        Some(&s.uploader),
+        &[("content-type", "text/csv")],
+        CSV,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        err["error"].as_str().unwrap().contains("Idempotency-Key"),
+        "{err}"
+    );
+    let (status, err) = upload(&s, &s.uploader, "k2", "text/plain", CSV).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{err}");
+    let (status, err) = upload(
+        &s,
+        &s.uploader,
+        "k3",
+        "application/json",
+        "{\"not\": \"an array\"}",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        err["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a JSON array of records"),
+        "{err}"
+    );
+    // Revoked tokens stop working (within the token cache's few seconds).
+    let id = Store::open(&s.db, false).unwrap().tokens().unwrap()[0].id;
+    assert!(Store::open(&s.db, false).unwrap().revoke_token(id).unwrap());
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let (status, _) = upload(&s, &s.uploader, "k4", "text/csv", CSV).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn off_loopback_reads_need_a_token() {
+    let s = server("upload_reads", ReadAccess::Token);
+    let (status, _) = send(&s, "GET", "/api/summary", None, &[], "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = send(&s, "GET", "/api/summary", Some(&s.viewer), &[], "").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = send(&s, "GET", "/api/health", None, &[], "").await;
+    assert_eq!(status, StatusCode::OK, "health stays open for monitors");
+}
+
+#[tokio::test]
+async fn a_server_without_a_store_takes_no_uploads() {
+    let tiny = fixture("tiny");
+    let mut config = EngineConfig::for_dir(&tiny);
+    config.paths.visits = tiny.join("synthetic/visits.csv");
+    let state = Arc::new(AppState::new(
+        Arc::new(Engine::load(&config).unwrap()),
+        None,
+    ));
+    let s = Server {
+        live: Arc::new(Live::read_only(state)),
+        db: scratch("upload_none").join("none.db"),
+        uploader: String::new(),
+        viewer: String::new(),
+        admin: String::new(),
+    };
+    let (status, err) = upload(&s, "x", "k", "text/csv", CSV).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{err}");
+}
