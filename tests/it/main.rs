@@ -4,6 +4,7 @@ mod api;
 mod bad_input;
 mod cli;
 mod consistency;
+mod crash;
 mod generated;
 mod join_oracle;
 mod planning;
