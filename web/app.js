@@ -24,6 +24,11 @@ const I18N = {
     plan_meet: 'Ít nhất bao nhiêu người để kịp hạn?',
     hex_legend: 'Lượt hỗ trợ / ô H3', hex_blind: 'Điểm mù (có dân, chưa có lượt)', hex_withheld: 'Dưới 3 hộ (ẩn số)',
     attribution: 'Ranh giới: sapnhap.bando.com.vn · Dân số: TCTK 2019 · Khu phố, tổ, lượt: mô phỏng',
+    token: 'Mã truy cập', signin: 'Đăng nhập', signout: 'Đăng xuất', upload_title: 'Gửi lượt hỗ trợ',
+    upload_hint: 'Kéo thả tệp CSV/JSON vào đây hoặc chọn tệp', bad_token: 'Mã truy cập không hợp lệ hoặc đã bị thu hồi',
+    whoami: (m) => `Đã đăng nhập: ${m.label} (${m.role}${m.wards.length ? ', phường ' + m.wards.join(', ') : ''})`,
+    role_no_upload: 'Vai trò này chỉ được xem số liệu.', uploading: 'Đang gửi…', already: 'Tệp này đã được nhận trước đó; không có gì thay đổi.',
+    data_changed: (d) => `Số liệu cập nhật lúc ${d}`, refreshed: 'Bản đồ đã cập nhật theo số liệu mới.',
   },
   en: {
     metric: 'Metric', level: 'Level', level_ward: 'Ward/commune', level_neighbourhood: 'Neighbourhood', level_district: 'Former district',
@@ -46,6 +51,11 @@ const I18N = {
     plan_meet: 'Fewest volunteers to meet the deadline?',
     hex_legend: 'Visits per H3 cell', hex_blind: 'Blind spot (people, no visit yet)', hex_withheld: 'Under 3 households (withheld)',
     attribution: 'Boundaries: sapnhap.bando.com.vn · Population: GSO 2019 census · Neighbourhoods, teams, visits: synthetic',
+    token: 'Access token', signin: 'Sign in', signout: 'Sign out', upload_title: 'Upload visits',
+    upload_hint: 'Drop a CSV/JSON file here or choose one', bad_token: 'Unknown or revoked token',
+    whoami: (m) => `Signed in: ${m.label} (${m.role}${m.wards.length ? ', wards ' + m.wards.join(', ') : ''})`,
+    role_no_upload: 'This role may only read the figures.', uploading: 'Uploading…', already: 'This file was already received; nothing changed.',
+    data_changed: (d) => `Data last changed ${d}`, refreshed: 'The map now shows the new data.',
   },
 };
 
@@ -62,7 +72,7 @@ const date = (iso) => (iso ? new Intl.DateTimeFormat(state.lang === 'vi' ? 'vi-V
 const fold = (s) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D').toLowerCase().replace(/\s+/g, ' ').trim();
 
 async function getJson(url) {
-  const r = await fetch(url);
+  const r = await fetch(url, { headers: auth() });
   if (!r.ok) throw new Error(`${url}: ${r.status}`);
   return r.json();
 }
@@ -354,6 +364,8 @@ function applyLanguage() {
   renderPlan();
   styleAreas();
   setAttribution();
+  renderAccess();
+  renderStatus();
   if (state.hexLayer) drawHexLegend(Math.max(1, ...state.hexData.features.map((f) => f.properties.visits || 0)));
   if (state.selected) select(state.selected);
 }
@@ -368,7 +380,7 @@ function setAttribution() {
 // Planning: POST /api/plan, show the rows on the map and in a table that can be edited by hand
 // (re-checked with POST /api/whatif) and exported as CSV.
 async function postJson(url, body) {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const r = await fetch(url, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const d = await r.json();
   if (!r.ok) throw new Error(d.error || r.status);
   return d;
@@ -434,6 +446,68 @@ function exportPlan() {
   a.click();
 }
 
+// Sign-in and uploads: the token lives in this tab's session storage, never in the URL.
+const auth = () => { const t = sessionStorage.getItem('phuso-token'); return t ? { authorization: `Bearer ${t}` } : {}; };
+
+async function signIn(token) {
+  const r = await fetch('/api/me', { headers: { authorization: `Bearer ${token}` } });
+  if (!r.ok) { sessionStorage.removeItem('phuso-token'); state.me = null; renderAccess(t('bad_token')); return; }
+  sessionStorage.setItem('phuso-token', token);
+  state.me = await r.json();
+  renderAccess();
+}
+
+function renderAccess(message) {
+  const me = state.me;
+  document.getElementById('whoami').textContent = message || (me ? t('whoami')(me) + (['uploader', 'admin'].includes(me.role) ? '' : ' ' + t('role_no_upload')) : '');
+  document.getElementById('upload-box').hidden = !(me && ['uploader', 'admin'].includes(me.role));
+  document.getElementById('signout').hidden = !me;
+  document.getElementById('token').closest('label').hidden = !!me;
+  document.getElementById('signin').hidden = !!me;
+}
+
+function renderStatus() {
+  const s = state.summary;
+  if (s && s.data_changed_at) document.getElementById('data-status').textContent = t('data_changed')(new Date(s.data_changed_at).toLocaleString(locale()));
+}
+
+async function uploadFile(file) {
+  const out = document.getElementById('upload-receipt');
+  const list = document.getElementById('upload-problems');
+  out.textContent = t('uploading');
+  list.innerHTML = '';
+  const bytes = await file.arrayBuffer();
+  // The key is the file's SHA-256: sending the same file again counts once.
+  const digest = await crypto.subtle.digest('SHA-256', bytes);
+  const key = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const type = /\.json$/i.test(file.name) ? 'application/json' : 'text/csv';
+  const r = await fetch('/api/visits', { method: 'POST', headers: { ...auth(), 'content-type': type, 'idempotency-key': key }, body: bytes });
+  const d = await r.json();
+  if (!r.ok) { out.textContent = d.error || String(r.status); return; }
+  out.textContent = d.already_received ? `${t('already')} (${state.lang === 'vi' ? d.message_vi : d.message})` : (state.lang === 'vi' ? d.message_vi : d.message);
+  out.dataset.batch = d.batch;
+  for (const p of d.examples) { const li = document.createElement('li'); li.textContent = p; list.appendChild(li); }
+  if (!d.already_received && d.rows_accepted > 0) await refreshWhenChanged();
+}
+
+// Waits (at most a minute) for the server's next snapshot, then redraws.
+async function refreshWhenChanged() {
+  const before = state.summary.data_changed_at;
+  for (let i = 0; i < 120; i++) {
+    await new Promise((res) => setTimeout(res, 500));
+    const s = await getJson('/api/summary');
+    if (s.data_changed_at !== before || s.province.visits !== state.summary.province.visits) {
+      state.summary = s;
+      await loadAreas(false);
+      await loadPriorities();
+      renderStatus();
+      document.getElementById('upload-receipt').textContent += ' ' + t('refreshed');
+      document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
+      return;
+    }
+  }
+}
+
 async function main() {
   state.summary = await getJson('/api/summary');
   if (state.summary.basemap_url) L.tileLayer(state.summary.basemap_url, { maxZoom: 19 }).addTo(map);
@@ -448,7 +522,16 @@ async function main() {
   map.on('zoomend moveend', drawLabels);
   document.getElementById('plan-export').addEventListener('click', exportPlan);
   document.getElementById('panel-close').addEventListener('click', () => { document.getElementById('panel').hidden = true; state.selected = null; styleAreas(); });
+  document.getElementById('signin-form').addEventListener('submit', (e) => { e.preventDefault(); signIn(document.getElementById('token').value.trim()); document.getElementById('token').value = ''; });
+  document.getElementById('signout').addEventListener('click', () => { sessionStorage.removeItem('phuso-token'); state.me = null; renderAccess(); });
+  document.getElementById('upload-file').addEventListener('change', (e) => { if (e.target.files[0]) uploadFile(e.target.files[0]); });
+  const drop = document.getElementById('drop');
+  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); if (e.dataTransfer.files[0]) uploadFile(e.dataTransfer.files[0]); });
+  if (sessionStorage.getItem('phuso-token')) await signIn(sessionStorage.getItem('phuso-token'));
   applyLanguage();
+  renderStatus();
   await loadAreas(true);
   await loadPriorities();
   await buildIndex();

@@ -14,6 +14,7 @@
 //! | `GET /api/audit?level=` | the staffing-norm audit with reasons |
 //! | `POST /api/plan` | `{volunteers, max_moves, level}` → where new pairs go, and moves |
 //! | `POST /api/whatif` | `{changes: [...], level}` → recomputed figures; stored data untouched |
+//! | `GET /api/me` | the bearer token's id, label, role and wards (401 without a valid one) |
 //! | `POST /api/visits` | a batch of visits (CSV or JSON) with an `Idempotency-Key`, for an uploader token: the receipt |
 //! | `GET /api/openapi.json` | the OpenAPI 3.1 document of these routes |
 //!
@@ -154,6 +155,7 @@ pub fn router_live(live: Arc<live::Live>, web_dir: Option<PathBuf>) -> Router {
         .route("/api/audit", get(audit))
         .route("/api/plan", post(plan))
         .route("/api/whatif", post(whatif))
+        .route("/api/me", get(upload::me))
         .route(
             "/api/visits",
             post(upload::visits).layer(DefaultBodyLimit::max(upload::MAX_UPLOAD_BYTES)),

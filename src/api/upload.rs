@@ -44,6 +44,21 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|s| !s.is_empty())
 }
 
+/// `GET /api/me`: who the bearer token is (never the secret).
+///
+/// # Errors
+/// 401 without a valid token.
+pub async fn me(
+    State(live): State<Arc<Live>>,
+    headers: HeaderMap,
+) -> Result<axum::Json<crate::store::tokens::TokenInfo>, ApiError> {
+    let secret = bearer(&headers)
+        .ok_or_else(|| ApiError::Unauthorized("no token: Authorization: Bearer <token>".into()))?;
+    live.token(secret)
+        .map(axum::Json)
+        .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))
+}
+
 /// The handler.
 ///
 /// # Errors

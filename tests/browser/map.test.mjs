@@ -3,7 +3,7 @@
 // search (also by former ward names), H3 layer, and screenshots under target/ to look at.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -12,12 +12,12 @@ import { chromium } from 'playwright-core';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = process.env.PHUSO_BIN || path.join(root, 'target/debug/phuso');
 const shots = path.join(root, 'target');
-let server, browser, url;
+let server, browser, url, db;
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
   // A new store each run: the first start creates it from the bundled data, as on a fresh clone.
-  const db = path.join(shots, 'browser-store.db');
+  db = path.join(shots, 'browser-store.db');
   for (const f of [db, db + '-wal', db + '-shm']) rmSync(f, { force: true });
   server = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--db', db], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   url = await new Promise((resolve, reject) => {
@@ -194,5 +194,52 @@ test('planning panel: run a plan, see it on the map, edit by hand, export CSV', 
   await page.waitForFunction(() => /Cần ít nhất/.test(document.getElementById('plan-summary').textContent));
   assert.equal(Number(await page.locator('#plan-k').inputValue()), province);
   assert.match(await page.locator('#plan-summary').textContent(), /mọi địa bàn hoàn thành/);
+  await page.close();
+});
+
+// A token made on the command line while the server runs (the secret is the last line printed).
+function token(role) {
+  const r = spawnSync(bin, ['token', 'create', '--db', db, '--role', role, '--label', `browser ${role}`], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim().split('\n').pop();
+}
+
+test('sign in, upload a file with good and bad rows, see the receipt and the figures change, re-send it', async () => {
+  const viewer = token('viewer');
+  const uploader = token('uploader');
+  const { page, failed } = await open({ width: 1400, height: 900 });
+  // A viewer sees no upload controls.
+  await page.fill('#token', viewer);
+  await page.click('#signin');
+  await page.waitForFunction(() => /Đã đăng nhập: browser viewer/.test(document.getElementById('whoami').textContent));
+  assert.equal(await page.locator('#upload-box').isVisible(), false);
+  await page.click('#signout');
+  // A wrong token is said plainly.
+  await page.fill('#token', 'phs_wrong');
+  await page.click('#signin');
+  await page.waitForFunction(() => /không hợp lệ/.test(document.getElementById('whoami').textContent));
+  // The uploader.
+  await page.fill('#token', uploader);
+  await page.click('#signin');
+  await page.waitForSelector('#upload-box:not([hidden])');
+  const before = await page.evaluate(async () => (await (await fetch('/api/summary')).json()).province.visits);
+  const csv = 'visit_id,team_id,lon,lat,ts,household_id,service\n'
+    + '90000001,T0004,106.63256,10.98357,2025-11-04T10:00:00+07:00,hb1,vneid_install\n'
+    + '90000002,T0004,106.63260,10.98360,2025-11-04T11:00:00+07:00,hb2,dvc_account\n'
+    + '90000003,T0004,abc,10.98360,2025-11-04T11:00:00+07:00,hb3,dvc_account\n';
+  const file = { name: 'visits-browser.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) };
+  await page.setInputFiles('#upload-file', file);
+  await page.waitForFunction(() => /thêm 2 lượt/.test(document.getElementById('upload-receipt').textContent));
+  assert.match(await page.locator('#upload-problems').textContent(), /row 3: column `lon`: value "abc"/);
+  // The figures follow.
+  await page.waitForFunction(() => document.body.dataset.refreshed === '1', null, { timeout: 60_000 });
+  const after = await page.evaluate(async () => (await (await fetch('/api/summary')).json()).province.visits);
+  assert.equal(after, before + 2);
+  assert.match(await page.locator('#data-status').textContent(), /Số liệu cập nhật lúc/);
+  // The same file again: already received, nothing changes.
+  await page.setInputFiles('#upload-file', { ...file, name: 'again.csv' });
+  await page.waitForFunction(() => /đã được nhận trước đó/.test(document.getElementById('upload-receipt').textContent));
+  await page.screenshot({ path: path.join(shots, 'browser-upload.png') });
+  assert.deepEqual(failed.filter((f) => !/\/api\/me|401/.test(f)), []);
   await page.close();
 });
