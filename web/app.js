@@ -29,6 +29,8 @@ const I18N = {
     whoami: (m) => `Đã đăng nhập: ${m.label} (${m.role}${m.wards.length ? ', phường ' + m.wards.join(', ') : ''})`,
     role_no_upload: 'Vai trò này chỉ được xem số liệu.', uploading: 'Đang gửi…', already: 'Tệp này đã được nhận trước đó; không có gì thay đổi.',
     data_changed: (d) => `Số liệu cập nhật lúc ${d}`, refreshed: 'Bản đồ đã cập nhật theo số liệu mới.',
+    plan_name: 'Tên quyết định, vd. Quyết định 05/11', plan_save: 'Lưu kế hoạch', saved_plans: 'Kế hoạch đã lưu', choose: '— chọn —',
+    plan_saved: (p) => `Đã lưu kế hoạch số ${p.id}: ${p.name} (${p.decided_on})`,
   },
   en: {
     metric: 'Metric', level: 'Level', level_ward: 'Ward/commune', level_neighbourhood: 'Neighbourhood', level_district: 'Former district',
@@ -56,6 +58,8 @@ const I18N = {
     whoami: (m) => `Signed in: ${m.label} (${m.role}${m.wards.length ? ', wards ' + m.wards.join(', ') : ''})`,
     role_no_upload: 'This role may only read the figures.', uploading: 'Uploading…', already: 'This file was already received; nothing changed.',
     data_changed: (d) => `Data last changed ${d}`, refreshed: 'The map now shows the new data.',
+    plan_name: 'Name of the decision, e.g. Decision 05/11', plan_save: 'Save plan', saved_plans: 'Saved plans', choose: '— choose —',
+    plan_saved: (p) => `Saved as plan ${p.id}: ${p.name} (${p.decided_on})`,
   },
 };
 
@@ -462,6 +466,7 @@ function renderAccess(message) {
   document.getElementById('whoami').textContent = message || (me ? t('whoami')(me) + (['uploader', 'admin'].includes(me.role) ? '' : ' ' + t('role_no_upload')) : '');
   document.getElementById('upload-box').hidden = !(me && ['uploader', 'admin'].includes(me.role));
   document.getElementById('signout').hidden = !me;
+  document.getElementById('plan-save-box').hidden = !(me && ['planner', 'admin'].includes(me.role));
   document.getElementById('token').closest('label').hidden = !!me;
   document.getElementById('signin').hidden = !!me;
 }
@@ -508,6 +513,35 @@ async function refreshWhenChanged() {
   }
 }
 
+// Saved plans: the committee's decisions, kept in the store.
+async function loadSavedPlans() {
+  const r = await fetch('/api/plans', { headers: auth() });
+  if (!r.ok) return; // no store
+  const d = await r.json();
+  const sel = document.getElementById('saved-plans');
+  sel.innerHTML = `<option value="">${t('choose')}</option>` + d.items.map((p) => `<option value="${p.id}"></option>`).join('');
+  d.items.forEach((p, i) => { sel.options[i + 1].textContent = `${p.decided_on} · ${p.name}`; });
+  document.getElementById('saved-box').hidden = d.items.length === 0;
+}
+
+async function savePlan() {
+  const name = document.getElementById('plan-name').value.trim();
+  if (!state.plan || !name) return;
+  const edited = { ...state.plan, rows: state.plan.rows.map((r) => ({ ...r, members_change: state.planAdded[r.code] })) };
+  const saved = await postJson('/api/plans', { name, plan: edited });
+  document.getElementById('plan-edited').textContent = t('plan_saved')(saved);
+  await loadSavedPlans();
+}
+
+async function openSavedPlan(id) {
+  if (!id) return;
+  const d = await getJson(`/api/plans/${encodeURIComponent(id)}`);
+  state.plan = d.plan;
+  state.planAdded = Object.fromEntries(d.plan.rows.map((r) => [r.code, r.members_change ?? (r.members_added + r.members_moved_in - r.members_moved_out)]));
+  renderPlan();
+  styleAreas();
+}
+
 async function main() {
   state.summary = await getJson('/api/summary');
   if (state.summary.basemap_url) L.tileLayer(state.summary.basemap_url, { maxZoom: 19 }).addTo(map);
@@ -521,6 +555,8 @@ async function main() {
   document.getElementById('plan-meet').addEventListener('click', () => runPlan(null, true).catch(planFailed));
   map.on('zoomend moveend', drawLabels);
   document.getElementById('plan-export').addEventListener('click', exportPlan);
+  document.getElementById('plan-save').addEventListener('click', () => savePlan().catch(planFailed));
+  document.getElementById('saved-plans').addEventListener('change', (e) => openSavedPlan(e.target.value).catch(planFailed));
   document.getElementById('panel-close').addEventListener('click', () => { document.getElementById('panel').hidden = true; state.selected = null; styleAreas(); });
   document.getElementById('signin-form').addEventListener('submit', (e) => { e.preventDefault(); signIn(document.getElementById('token').value.trim()); document.getElementById('token').value = ''; });
   document.getElementById('signout').addEventListener('click', () => { sessionStorage.removeItem('phuso-token'); state.me = null; renderAccess(); });
@@ -535,6 +571,7 @@ async function main() {
   await loadAreas(true);
   await loadPriorities();
   await buildIndex();
+  await loadSavedPlans();
   document.body.dataset.ready = 'true';
 }
 

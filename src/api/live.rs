@@ -39,6 +39,9 @@ pub struct Live {
 /// How often the token list is read again from the store (revocations take effect within it).
 const TOKENS_TTL: Duration = Duration::from_secs(2);
 
+/// On an unknown token, the list is read again if it is older than this.
+const TOKENS_MISS_TTL: Duration = Duration::from_millis(100);
+
 impl Live {
     /// A server without a store: the snapshot never changes and nothing can be written.
     #[must_use]
@@ -89,23 +92,38 @@ impl Live {
         self.store.as_ref()
     }
 
-    /// The active token matching `secret`, reading the token list again when it is older than
-    /// a few seconds.
+    /// The active token matching `secret`. The token list is read again from the store when it
+    /// is older than [`TOKENS_TTL`] (so revocations take effect), and on a miss when older than
+    /// [`TOKENS_MISS_TTL`] (so a token just created works at once).
     pub fn token(&self, secret: &str) -> Option<TokenInfo> {
-        let fresh = self
+        let age = self
             .tokens
             .read()
             .ok()
             .and_then(|t| t.0)
-            .is_some_and(|at| at.elapsed() < TOKENS_TTL);
-        if !fresh && let Some(store) = &self.store {
+            .map_or(Duration::MAX, |at| at.elapsed());
+        if age >= TOKENS_TTL {
+            self.refresh_tokens();
+        }
+        let found = {
+            let t = self.tokens.read().ok()?;
+            find_token(&t.1, secret).cloned()
+        };
+        if found.is_none() && age >= TOKENS_MISS_TTL && age < TOKENS_TTL {
+            self.refresh_tokens();
+            let t = self.tokens.read().ok()?;
+            return find_token(&t.1, secret).cloned();
+        }
+        found
+    }
+
+    fn refresh_tokens(&self) {
+        if let Some(store) = &self.store {
             let list = store.lock().ok().and_then(|s| s.tokens().ok());
             if let (Some(list), Ok(mut t)) = (list, self.tokens.write()) {
                 *t = (Some(Instant::now()), list);
             }
         }
-        let t = self.tokens.read().ok()?;
-        find_token(&t.1, secret).cloned()
     }
 
     /// Rebuilds the snapshot from the store, now, on this thread.

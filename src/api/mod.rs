@@ -14,6 +14,8 @@
 //! | `GET /api/audit?level=` | the staffing-norm audit with reasons |
 //! | `POST /api/plan` | `{volunteers, max_moves, level}` → where new pairs go, and moves |
 //! | `POST /api/whatif` | `{changes: [...], level}` → recomputed figures; stored data untouched |
+//! | `POST /api/plans`, `GET /api/plans`, `GET /api/plans/{id}?format=json\|csv` | saved plans (saving needs a planner token) |
+//! | `GET /api/admin/log` | every write, for an admin token |
 //! | `GET /api/me` | the bearer token's id, label, role and wards (401 without a valid one) |
 //! | `POST /api/visits` | a batch of visits (CSV or JSON) with an `Idempotency-Key`, for an uploader token: the receipt |
 //! | `GET /api/openapi.json` | the OpenAPI 3.1 document of these routes |
@@ -21,6 +23,7 @@
 //! Visit records never leave the engine: every answer is an aggregate per area or H3 cell, and
 //! cell counts of fewer than [`layers::MIN_HOUSEHOLDS_SHOWN`] households are withheld.
 
+pub mod decisions;
 pub mod error;
 pub mod layers;
 pub mod live;
@@ -156,6 +159,14 @@ pub fn router_live(live: Arc<live::Live>, web_dir: Option<PathBuf>) -> Router {
         .route("/api/plan", post(plan))
         .route("/api/whatif", post(whatif))
         .route("/api/me", get(upload::me))
+        .route(
+            "/api/plans",
+            get(decisions::list)
+                .post(decisions::save)
+                .layer(DefaultBodyLimit::max(4 << 20)),
+        )
+        .route("/api/plans/{id}", get(decisions::one))
+        .route("/api/admin/log", get(decisions::log))
         .route(
             "/api/visits",
             post(upload::visits).layer(DefaultBodyLimit::max(upload::MAX_UPLOAD_BYTES)),

@@ -16,6 +16,7 @@
 
 pub mod export;
 pub mod import;
+pub mod plans;
 pub mod read;
 pub mod schema;
 pub mod tokens;

@@ -73,4 +73,15 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE batches ADD COLUMN token INTEGER REFERENCES tokens (id);
     ALTER TABLE write_log ADD COLUMN token INTEGER REFERENCES tokens (id);
     ",
+    // 3: the committee's saved plans.
+    "
+    CREATE TABLE plans (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL,
+        decided_on TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        token      INTEGER REFERENCES tokens (id),
+        plan       TEXT NOT NULL
+    );
+    ",
 ];

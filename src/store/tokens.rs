@@ -38,6 +38,18 @@ impl Role {
             .find(|r| r.as_str() == s)
     }
 
+    /// True when the role may save plans and edit rosters.
+    #[must_use]
+    pub const fn may_plan(self) -> bool {
+        matches!(self, Self::Planner | Self::Admin)
+    }
+
+    /// True when the role may read the write log and manage tokens and areas.
+    #[must_use]
+    pub const fn is_admin(self) -> bool {
+        matches!(self, Self::Admin)
+    }
+
     /// True when the role may upload visits and rosters.
     #[must_use]
     pub const fn may_upload(self) -> bool {

@@ -243,3 +243,26 @@ test('sign in, upload a file with good and bad rows, see the receipt and the fig
   assert.deepEqual(failed.filter((f) => !/\/api\/me|401/.test(f)), []);
   await page.close();
 });
+
+test('a planner saves the plan and reopens it', async () => {
+  const planner = token('planner');
+  const { page } = await open({ width: 1400, height: 900 });
+  await page.fill('#token', planner);
+  await page.click('#signin');
+  await page.click('#plan-meet');
+  await page.waitForFunction(() => /Cần ít nhất/.test(document.getElementById('plan-summary').textContent));
+  await page.waitForSelector('#plan-save-box:not([hidden])');
+  await page.fill('#plan-name', 'Quyết định thử 05/11');
+  await page.click('#plan-save');
+  await page.waitForFunction(() => /Đã lưu kế hoạch số \d+: Quyết định thử 05\/11/.test(document.getElementById('plan-edited').textContent));
+  const rows = await page.locator('#plan-table tbody tr').count();
+  await page.waitForSelector('#saved-box:not([hidden])');
+  // A new page (another member of the committee) reopens it.
+  const other = await open({ width: 1400, height: 900 });
+  const option = await other.page.locator('#saved-plans option', { hasText: 'Quyết định thử 05/11' }).getAttribute('value');
+  await other.page.selectOption('#saved-plans', option);
+  await other.page.waitForSelector('#plan-table tbody tr');
+  assert.equal(await other.page.locator('#plan-table tbody tr').count(), rows);
+  await other.page.close();
+  await page.close();
+});

@@ -306,3 +306,89 @@ async fn a_server_without_a_store_takes_no_uploads() {
     let (status, err) = upload(&s, "x", "k", "text/csv", CSV).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{err}");
 }
+
+#[tokio::test]
+async fn saved_plans_and_the_write_log() {
+    let s = server("upload_plans", ReadAccess::Open);
+    let planner = Store::open(&s.db, false)
+        .unwrap()
+        .create_token(Role::Planner, &[], "ban chỉ đạo")
+        .unwrap()
+        .1;
+    let (status, plan) = send(
+        &s,
+        "POST",
+        "/api/plan",
+        None,
+        &[("content-type", "application/json")],
+        r#"{"meet_deadline": true, "level": "ward"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let body =
+        serde_json::json!({ "name": "Quyết định 05/11", "date": "2025-11-05", "plan": plan })
+            .to_string();
+    let ct = [("content-type", "application/json")];
+    let (status, _) = send(&s, "POST", "/api/plans", None, &ct, &body).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, err) = send(&s, "POST", "/api/plans", Some(&s.uploader), &ct, &body).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    let (status, saved) = send(&s, "POST", "/api/plans", Some(&planner), &ct, &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{saved}");
+    assert_eq!(
+        (saved["name"].as_str(), saved["decided_on"].as_str()),
+        (Some("Quyết định 05/11"), Some("2025-11-05"))
+    );
+    let (status, bad) = send(
+        &s,
+        "POST",
+        "/api/plans",
+        Some(&planner),
+        &ct,
+        r#"{"name": "x", "plan": {}}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad["error"].as_str().unwrap().contains("field `plan`"),
+        "{bad}"
+    );
+    let (_, list) = send(&s, "GET", "/api/plans", None, &[], "").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let id = saved["id"].as_i64().unwrap();
+    let (status, got) = send(&s, "GET", &format!("/api/plans/{id}"), None, &[], "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got["plan"], plan, "the plan comes back as it was saved");
+    let res = router_live(Arc::clone(&s.live), None)
+        .oneshot(
+            Request::get(format!("/api/plans/{id}?format=csv"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let csv =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(
+        csv.starts_with("code,name,level,members_before,members_added"),
+        "{csv}"
+    );
+    assert!(csv.contains("90001,"), "{csv}");
+    let (status, _) = send(&s, "GET", "/api/plans/999", None, &[], "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The write log: admins only.
+    let (status, _) = send(&s, "GET", "/api/admin/log", Some(&planner), &[], "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, log) = send(&s, "GET", "/api/admin/log", Some(&s.admin), &[], "").await;
+    assert_eq!(status, StatusCode::OK);
+    let last = log["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "save plan");
+    assert!(
+        last["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Quyết định 05/11"),
+        "{last}"
+    );
+    assert_eq!(last["actor"], "token 4");
+}

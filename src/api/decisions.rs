@@ -1,0 +1,167 @@
+//! The committee's saved plans (`POST /api/plans` for planners, `GET /api/plans`,
+//! `GET /api/plans/{id}`, also as CSV) and the write log for admins (`GET /api/admin/log`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use super::live::Live;
+use super::upload::bearer;
+use crate::store::tokens::{Role, TokenInfo};
+
+/// The token of the request, if it may do what `allowed` says.
+fn require(
+    live: &Live,
+    headers: &HeaderMap,
+    what: &str,
+    allowed: fn(Role) -> bool,
+) -> Result<TokenInfo, ApiError> {
+    let secret = bearer(headers).ok_or_else(|| {
+        ApiError::Unauthorized(format!(
+            "{what} needs a token: Authorization: Bearer <token>"
+        ))
+    })?;
+    let token = live
+        .token(secret)
+        .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
+    if allowed(token.role) {
+        Ok(token)
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "token {} has the role {}; {what} needs another role",
+            token.id,
+            token.role.as_str()
+        )))
+    }
+}
+
+fn no_store() -> ApiError {
+    ApiError::Unavailable("this server has no store (started with --no-store)".into())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SaveRequest {
+    name: String,
+    #[serde(default)]
+    date: Option<chrono::NaiveDate>,
+    plan: Value,
+}
+
+/// `POST /api/plans`: saves a plan with a name and the date of the decision.
+///
+/// # Errors
+/// 401/403 without a planner or admin token, 400 for a bad body, 503 without a store.
+pub async fn save(
+    State(live): State<Arc<Live>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let token = require(&live, &headers, "saving a plan", Role::may_plan)?;
+    let r: SaveRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("request body: {e}")))?;
+    let name = r.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::BadRequest(
+            "field `name`: empty or longer than 200 characters".into(),
+        ));
+    }
+    if !r.plan.get("rows").is_some_and(Value::is_array) {
+        return Err(ApiError::BadRequest(
+            "field `plan`: expected a plan as /api/plan gives it (an object with `rows`)".into(),
+        ));
+    }
+    let date = r
+        .date
+        .unwrap_or_else(|| chrono::Local::now().date_naive())
+        .to_string();
+    let store = live.store().ok_or_else(no_store)?;
+    let saved = store
+        .lock()
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .save_plan(name, &date, &r.plan, Some(token.id))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((StatusCode::CREATED, Json(saved)).into_response())
+}
+
+/// `GET /api/plans`: the saved plans, newest first.
+///
+/// # Errors
+/// 503 without a store.
+pub async fn list(State(live): State<Arc<Live>>) -> Result<Json<Value>, ApiError> {
+    let store = live.store().ok_or_else(no_store)?;
+    let plans = store
+        .lock()
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .plans()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(json!({ "items": plans })))
+}
+
+/// `GET /api/plans/{id}` (`?format=csv` for its rows as CSV).
+///
+/// # Errors
+/// 404 for an unknown id, 400 for a bad format, 503 without a store.
+pub async fn one(
+    State(live): State<Arc<Live>>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    super::params::only(&q, &["format"])?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("no saved plan {id:?}")))?;
+    let store = live.store().ok_or_else(no_store)?;
+    let found = store
+        .lock()
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .plan(id)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (saved, plan) = found.ok_or_else(|| ApiError::NotFound(format!("no saved plan {id}")))?;
+    match q.get("format").map(String::as_str) {
+        None | Some("json") => Ok(Json(json!({ "saved": saved, "plan": plan })).into_response()),
+        Some("csv") => {
+            let rows: Vec<Value> = plan["rows"].as_array().cloned().unwrap_or_default();
+            let body = crate::output::csv(&rows).map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"phuso-plan-{id}.csv\""),
+                    ),
+                ],
+                body,
+            )
+                .into_response())
+        }
+        Some(other) => Err(ApiError::BadRequest(format!(
+            "parameter `format`: {other:?}; expected json or csv"
+        ))),
+    }
+}
+
+/// `GET /api/admin/log`: every write, oldest first, for admins.
+///
+/// # Errors
+/// 401/403 without an admin token, 503 without a store.
+pub async fn log(
+    State(live): State<Arc<Live>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    require(&live, &headers, "the write log", Role::is_admin)?;
+    let store = live.store().ok_or_else(no_store)?;
+    let log = store
+        .lock()
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .log()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(json!({ "items": log })))
+}
