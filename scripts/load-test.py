@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Load test on loopback: U concurrent uploaders (batches of B new visits each) and R concurrent
+readers (/api/summary, /api/priorities, /api/areas, /api/hexes) against a running `phuso serve`,
+for a bounded time. Prints errors, p50/p99 latencies per kind and accepted visits per second.
+
+Usage: python3 scripts/load-test.py --url http://127.0.0.1:8080 --token TOKEN --teams data/synthetic/teams.csv
+       [--uploaders 20] [--readers 100] [--seconds 30] [--batch 500]
+Only loopback URLs are accepted."""
+import argparse, csv, json, random, statistics, threading, time, urllib.request, urllib.parse
+
+p = argparse.ArgumentParser()
+p.add_argument("--url", required=True)
+p.add_argument("--token", required=True)
+p.add_argument("--teams", required=True, help="teams.csv of the store (team ids to use)")
+p.add_argument("--uploaders", type=int, default=20)
+p.add_argument("--readers", type=int, default=100)
+p.add_argument("--seconds", type=float, default=30)
+p.add_argument("--batch", type=int, default=500)
+a = p.parse_args()
+host = urllib.parse.urlparse(a.url).hostname
+assert host in ("127.0.0.1", "localhost", "::1"), "loopback only"
+teams = [r["team_id"] for r in csv.DictReader(open(a.teams))]
+stop = time.time() + a.seconds
+lock = threading.Lock()
+lat = {"upload": [], "read": []}
+errors = []
+accepted = [0]
+
+def record(kind, t, ok, what=""):
+    with lock:
+        lat[kind].append(t)
+        if not ok:
+            errors.append(what)
+
+def uploader(u):
+    n = 0
+    rng = random.Random(u)
+    while time.time() < stop:
+        rows = ["visit_id,team_id,lon,lat,ts,household_id,service"]
+        for i in range(a.batch):
+            vid = 7_000_000_000 + u * 10_000_000 + n * a.batch + i
+            rows.append(f"{vid},{rng.choice(teams)},{106.60 + rng.random() * 0.1:.6f},{10.90 + rng.random() * 0.1:.6f},2025-11-04T10:00:00+07:00,lt{vid},vneid_install")
+        body = ("\n".join(rows) + "\n").encode()
+        req = urllib.request.Request(a.url + "/api/visits", data=body, method="POST", headers={
+            "Authorization": "Bearer " + a.token, "Idempotency-Key": f"load-{u}-{n}", "Content-Type": "text/csv"})
+        t0 = time.time()
+        try:
+            r = json.load(urllib.request.urlopen(req, timeout=60))
+            record("upload", time.time() - t0, True)
+            with lock:
+                accepted[0] += r["rows_accepted"]
+        except Exception as e:  # noqa: BLE001
+            record("upload", time.time() - t0, False, f"upload: {e}")
+        n += 1
+
+READS = ["/api/summary", "/api/priorities?level=ward&limit=20", "/api/areas?level=ward", "/api/hexes?res=8", "/api/areas/25975"]
+
+def reader(r):
+    rng = random.Random(1000 + r)
+    while time.time() < stop:
+        path = rng.choice(READS)
+        t0 = time.time()
+        try:
+            urllib.request.urlopen(a.url + path, timeout=60).read()
+            record("read", time.time() - t0, True)
+        except Exception as e:  # noqa: BLE001
+            record("read", time.time() - t0, False, f"{path}: {e}")
+
+threads = [threading.Thread(target=uploader, args=(u,)) for u in range(a.uploaders)]
+threads += [threading.Thread(target=reader, args=(r,)) for r in range(a.readers)]
+t_start = time.time()
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+elapsed = time.time() - t_start
+
+def pct(v, q):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(q * len(v)))] * 1000 if v else float("nan")
+
+for kind, v in lat.items():
+    print(f"{kind}: {len(v)} requests, p50 {pct(v, 0.5):.1f} ms, p99 {pct(v, 0.99):.1f} ms, max {pct(v, 1.0):.1f} ms")
+print(f"accepted visits: {accepted[0]} in {elapsed:.1f} s = {accepted[0] / elapsed:.0f}/s; errors: {len(errors)}")
+for e in errors[:10]:
+    print("  ", e)
