@@ -25,7 +25,7 @@ const I18N = {
     hex_legend: 'Lượt hỗ trợ / ô H3', hex_blind: 'Điểm mù (có dân, chưa có lượt)', hex_withheld: 'Dưới 3 hộ (ẩn số)',
     attribution: 'Ranh giới: sapnhap.bando.com.vn · Dân số: TCTK 2019 · Khu phố, tổ, lượt: mô phỏng',
     token: 'Mã truy cập', signin: 'Đăng nhập', signout: 'Đăng xuất', upload_title: 'Gửi lượt hỗ trợ',
-    upload_hint: 'Kéo thả tệp CSV/JSON vào đây hoặc chọn tệp', bad_token: 'Mã truy cập không hợp lệ hoặc đã bị thu hồi',
+    upload_hint: 'Kéo thả tệp CSV/XLSX/JSON vào đây hoặc chọn tệp', bad_token: 'Mã truy cập không hợp lệ hoặc đã bị thu hồi',
     whoami: (m) => `Đã đăng nhập: ${m.label} (${m.role}${m.wards.length ? ', phường ' + m.wards.join(', ') : ''})`,
     role_no_upload: 'Vai trò này chỉ được xem số liệu.', uploading: 'Đang gửi…', already: 'Tệp này đã được nhận trước đó; không có gì thay đổi.',
     data_changed: (d) => `Số liệu cập nhật lúc ${d}`, refreshed: 'Bản đồ đã cập nhật theo số liệu mới.',
@@ -54,7 +54,7 @@ const I18N = {
     hex_legend: 'Visits per H3 cell', hex_blind: 'Blind spot (people, no visit yet)', hex_withheld: 'Under 3 households (withheld)',
     attribution: 'Boundaries: sapnhap.bando.com.vn · Population: GSO 2019 census · Neighbourhoods, teams, visits: synthetic',
     token: 'Access token', signin: 'Sign in', signout: 'Sign out', upload_title: 'Upload visits',
-    upload_hint: 'Drop a CSV/JSON file here or choose one', bad_token: 'Unknown or revoked token',
+    upload_hint: 'Drop a CSV/XLSX/JSON file here or choose one', bad_token: 'Unknown or revoked token',
     whoami: (m) => `Signed in: ${m.label} (${m.role}${m.wards.length ? ', wards ' + m.wards.join(', ') : ''})`,
     role_no_upload: 'This role may only read the figures.', uploading: 'Uploading…', already: 'This file was already received; nothing changed.',
     data_changed: (d) => `Data last changed ${d}`, refreshed: 'The map now shows the new data.',
@@ -485,7 +485,7 @@ async function uploadFile(file) {
   // The key is the file's SHA-256: sending the same file again counts once.
   const digest = await crypto.subtle.digest('SHA-256', bytes);
   const key = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-  const type = /\.json$/i.test(file.name) ? 'application/json' : 'text/csv';
+  const type = /\.json$/i.test(file.name) ? 'application/json' : /\.xlsx$/i.test(file.name) ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'text/csv';
   const r = await fetch('/api/visits', { method: 'POST', headers: { ...auth(), 'content-type': type, 'idempotency-key': key }, body: bytes });
   const d = await r.json();
   if (!r.ok) { out.textContent = d.error || String(r.status); return; }

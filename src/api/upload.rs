@@ -2,7 +2,8 @@
 //!
 //! - **Who**: a bearer token with the uploader (or admin) role; an uploader limited to some
 //!   wards may send only visits of teams homed in them (403 otherwise, naming the teams).
-//! - **What**: CSV (`text/csv`) or JSON (`application/json`, an array of records), at most
+//! - **What**: CSV (`text/csv`), JSON (`application/json`, an array of records) or the first
+//!   sheet of an XLSX workbook (read with calamine), at most
 //!   [`MAX_UPLOAD_BYTES`] (413 beyond) and [`MAX_UPLOAD_ROWS`] rows; other types get 415.
 //!   Rows are checked exactly as file ingest checks them.
 //! - **Once**: an `Idempotency-Key` header is required. The same key with the same content
@@ -25,6 +26,9 @@ use super::error::ApiError;
 use super::live::Live;
 use crate::ingest::table::Table;
 use crate::store::import::{Stored, Upload};
+
+/// The content type of an XLSX workbook.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Largest upload body: 16 MiB.
 pub const MAX_UPLOAD_BYTES: usize = 16 << 20;
@@ -121,9 +125,10 @@ pub async fn visits(
     let table = match kind.as_str() {
         "text/csv" => Table::from_csv(label, &body, expected),
         "application/json" => Table::from_json_records(label, &body, expected),
+        XLSX => Table::from_xlsx(label, &body, expected),
         other => {
             return Err(ApiError::UnsupportedMediaType(format!(
-                "Content-Type {:?}: expected text/csv or application/json (an array of records)",
+                "Content-Type {:?}: expected text/csv, application/json (an array of records) or {XLSX}",
                 if other.is_empty() { "(none)" } else { other }
             )));
         }

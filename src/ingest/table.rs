@@ -350,6 +350,69 @@ impl Table {
         })
     }
 
+    /// The first sheet of an XLSX workbook held in memory: the first row names the columns,
+    /// every cell is read as text (numbers as written, dates as `YYYY-MM-DD HH:MM:SS` wall time);
+    /// empty rows are not rows. `path` names it in messages.
+    ///
+    /// # Errors
+    /// [`IngestError::Format`] when it is not a workbook; [`IngestError::Empty`] without rows.
+    pub fn from_xlsx(path: &Path, bytes: &[u8], expected: &str) -> Result<Self, IngestError> {
+        use calamine::{Data, Reader, Xlsx};
+        let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
+            .map_err(|e| IngestError::format(path, format!("not an XLSX workbook: {e}")))?;
+        let range = wb
+            .worksheet_range_at(0)
+            .ok_or_else(|| empty(path, expected))?
+            .map_err(|e| IngestError::format(path, format!("cannot read the first sheet: {e}")))?;
+        let text = |c: &Data| -> Option<String> {
+            match c {
+                Data::Empty => None,
+                Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => {
+                    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+                }
+                Data::Int(i) => Some(i.to_string()),
+                Data::Float(f) => Some(f.to_string()),
+                Data::Bool(b) => Some(b.to_string()),
+                Data::DateTime(d) => d
+                    .as_datetime()
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+                Data::Error(e) => Some(format!("#{e:?}")),
+            }
+        };
+        let mut rows = range.rows();
+        let headers: Vec<String> = rows
+            .next()
+            .ok_or_else(|| empty(path, expected))?
+            .iter()
+            .map(|c| text(c).unwrap_or_default())
+            .collect();
+        let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); headers.len()];
+        for row in rows {
+            let cells: Vec<Option<String>> = row.iter().map(text).collect();
+            if cells.iter().all(Option::is_none) {
+                continue;
+            }
+            for (i, c) in columns.iter_mut().enumerate() {
+                c.push(cells.get(i).cloned().flatten());
+            }
+        }
+        let height = columns.first().map_or(0, Vec::len);
+        if height == 0 {
+            return Err(empty(path, expected));
+        }
+        let cols: Vec<Column> = headers
+            .iter()
+            .zip(columns)
+            .map(|(h, v)| Column::new(PlSmallStr::from(h.as_str()), v))
+            .collect();
+        let df = DataFrame::new(height, cols).map_err(|e| polars_err(path, &e))?;
+        Ok(Self {
+            path: path.to_owned(),
+            df,
+            malformed: Vec::new(),
+        })
+    }
+
     /// What is wrong with row `row` (0-based) when it had the wrong number of fields.
     #[must_use]
     pub fn malformed_at(&self, row: usize) -> Option<&str> {

@@ -392,3 +392,95 @@ async fn saved_plans_and_the_write_log() {
     );
     assert_eq!(last["actor"], "token 4");
 }
+
+#[tokio::test]
+async fn an_xlsx_sheet_is_read_like_a_csv() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let s = server("upload_xlsx", ReadAccess::Open);
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in [
+        "visit_id",
+        "team_id",
+        "lon",
+        "lat",
+        "ts",
+        "household_id",
+        "service",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    // Row 1: text timestamp; row 2: an Excel date-time cell; row 3: a text where lon should be.
+    let rows: [(f64, &str, &str); 3] = [
+        (401.0, "106.002", "h60"),
+        (402.0, "106.003", "h61"),
+        (403.0, "abc", "h62"),
+    ];
+    let when = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    for (r, (id, lon, hh)) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        ws.write_number(r, 0, *id).unwrap();
+        ws.write_string(r, 1, "T1").unwrap();
+        match lon.parse::<f64>() {
+            Ok(x) => ws.write_number(r, 2, x).unwrap(),
+            Err(_) => ws.write_string(r, 2, *lon).unwrap(),
+        };
+        ws.write_number(r, 3, 11.003).unwrap();
+        if r == 2 {
+            let dt = ExcelDateTime::parse_from_str("2025-10-03 11:00:00").unwrap();
+            ws.write_datetime_with_format(r, 4, &dt, &when).unwrap();
+        } else {
+            ws.write_string(r, 4, "2025-10-03T10:00:00+07:00").unwrap();
+        }
+        ws.write_string(r, 5, *hh).unwrap();
+        ws.write_string(r, 6, "vneid_install").unwrap();
+    }
+    let bytes = wb.save_to_buffer().unwrap();
+    let res = router_live(Arc::clone(&s.live), None)
+        .oneshot(
+            Request::post("/api/visits")
+                .header("authorization", format!("Bearer {}", s.uploader))
+                .header("idempotency-key", "xlsx-1")
+                .header("content-type", phuso::api::upload::XLSX)
+                .body(Body::from(bytes))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = res.status();
+    let r: Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(
+        (r["rows_read"].as_u64(), r["rows_accepted"].as_u64()),
+        (Some(3), Some(2)),
+        "{r}"
+    );
+    assert!(
+        r["examples"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("row 3: column `lon`: value \"abc\""),
+        "{r}"
+    );
+    // Not a workbook.
+    let (status, err) = upload(
+        &s,
+        &s.uploader,
+        "xlsx-2",
+        phuso::api::upload::XLSX,
+        "not a zip",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        err["error"]
+            .as_str()
+            .unwrap()
+            .contains("not an XLSX workbook"),
+        "{err}"
+    );
+}
