@@ -173,6 +173,45 @@ pub fn neighbourhood_fields() -> BoundaryFields {
     }
 }
 
+/// Checks neighbourhood polygons as the engine needs them: each in a ward of `wards_file`
+/// (`ward_codes`), with `population` and `households` numbers ≥ 0; every problem listed.
+///
+/// # Errors
+/// [`IngestError::Features`] naming `nb_file`, the feature, field and value.
+pub fn check_neighbourhoods(
+    nb_file: &Path,
+    features: &[AreaFeature],
+    ward_codes: &HashSet<AreaCode>,
+    wards_file: &Path,
+) -> Result<(), IngestError> {
+    let mut problems = Problems::default();
+    for (i, f) in features.iter().enumerate() {
+        match &f.parent_code {
+            Some(w) if ward_codes.contains(w) => {}
+            other => problems.push(format!("feature {i} (code {:?}): field `ward_code`: unknown code {}; expected a ward of {}", f.code.0, crate::error::shown(other.as_ref().map(|c| c.0.as_str())), wards_file.display())),
+        }
+        for key in ["population", "households"] {
+            if number_property(f, key).is_none() {
+                problems.push(format!(
+                    "feature {i} (code {:?}): field `{key}`: {}; expected a number ≥ 0",
+                    f.code.0,
+                    f.properties
+                        .get(key)
+                        .map_or_else(|| "absent".to_owned(), ToString::to_string)
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(IngestError::Features {
+            file: nb_file.to_owned(),
+            problems: problems.into_lines(),
+        })
+    }
+}
+
 /// Which population figures to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -362,39 +401,14 @@ impl Engine {
         phase("wards and census");
         // 2. Neighbourhoods (optional: without them, wards are the leaves).
         let mut nb_file = PathBuf::new();
-        let neighbourhoods = if let Some((file, features)) =
-            inputs.neighbourhoods(&neighbourhood_fields())?
-        {
-            nb_file = file;
-            let mut problems = Problems::default();
-            for (i, f) in features.iter().enumerate() {
-                match &f.parent_code {
-                    Some(w) if ward_codes.contains(w) => {}
-                    other => problems.push(format!("feature {i} (code {:?}): field `ward_code`: unknown code {}; expected a ward of {}", f.code.0, crate::error::shown(other.as_ref().map(|c| c.0.as_str())), wards_file.display())),
-                }
-                for key in ["population", "households"] {
-                    if number_property(f, key).is_none() {
-                        problems.push(format!(
-                            "feature {i} (code {:?}): field `{key}`: {}; expected a number ≥ 0",
-                            f.code.0,
-                            f.properties
-                                .get(key)
-                                .map_or_else(|| "absent".to_owned(), ToString::to_string)
-                        ));
-                    }
-                }
-            }
-            if !problems.is_empty() {
-                return Err(IngestError::Features {
-                    file: nb_file.clone(),
-                    problems: problems.into_lines(),
-                }
-                .into());
-            }
-            features
-        } else {
-            Vec::new()
-        };
+        let neighbourhoods =
+            if let Some((file, features)) = inputs.neighbourhoods(&neighbourhood_fields())? {
+                nb_file = file;
+                check_neighbourhoods(&nb_file, &features, &ward_codes, &wards_file)?;
+                features
+            } else {
+                Vec::new()
+            };
 
         phase("neighbourhoods");
         // 3. The area tree: province, districts, wards, neighbourhoods (parents first).

@@ -217,25 +217,10 @@ impl Store {
                 crate::engine::parse_norms(file, &text)?;
             }
             "neighbourhoods" => {
-                let wards = self.ward_codes()?;
+                let (wards_file, wards) = self.wards()?;
+                let codes: HashSet<AreaCode> = wards.into_iter().map(|w| w.code).collect();
                 let features = parse_boundaries(file, bytes, &neighbourhood_fields())?;
-                let mut problems = crate::error::Problems::default();
-                for (i, f) in features.iter().enumerate() {
-                    if !f.parent_code.as_ref().is_some_and(|w| wards.contains(w)) {
-                        problems.push(format!(
-                            "feature {i} (code {:?}): field `ward_code`: unknown code {}; expected a ward of the store",
-                            f.code.0,
-                            crate::error::shown(f.parent_code.as_ref().map(|c| c.0.as_str()))
-                        ));
-                    }
-                }
-                if !problems.is_empty() {
-                    return Err(crate::IngestError::Features {
-                        file: file.to_owned(),
-                        problems: problems.into_lines(),
-                    }
-                    .into());
-                }
+                crate::engine::check_neighbourhoods(file, &features, &codes, &wards_file)?;
             }
             other => {
                 return Err(StoreError::Missing {

@@ -141,6 +141,20 @@ fn bad_documents_and_rosters_store_nothing() {
         1,
         "still version 1"
     );
+    // The same checks as at load: a population that is not a number is refused too.
+    let nb = std::fs::read_to_string(fixture("tiny/synthetic/neighbourhoods.geojson"))
+        .unwrap()
+        .replace("\"population\":3,", "\"population\":\"many\",");
+    std::fs::write(&f, nb).unwrap();
+    let e = store
+        .import_document("neighbourhoods", &f)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("field `population`: \"many\"; expected a number ≥ 0"),
+        "{e}"
+    );
+    assert_eq!(store.document("neighbourhoods").unwrap().unwrap().0, 1);
     let t = dir.join("teams.csv");
     std::fs::write(
         &t,
