@@ -20,7 +20,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use super::error::ApiError;
 use super::live::Live;
@@ -144,21 +143,29 @@ pub async fn visits(
     if !token.wards.is_empty() {
         let snap = live.current();
         let e = snap.engine();
-        let ward_of = |team: &str| {
-            let t = e.teams().iter().find(|t| t.team_id == team)?;
-            let mut p = e.position(&t.area_code.0)?;
-            while e.areas()[p].level > crate::Level::Ward {
-                p = e.areas()[p].parent?;
-            }
-            Some(e.areas()[p].code.0.clone())
-        };
+        // Team id → its ward, once per batch.
+        let ward_of: std::collections::HashMap<&str, &str> = e
+            .teams()
+            .iter()
+            .filter_map(|t| {
+                let mut p = e.position(&t.area_code.0)?;
+                while e.areas()[p].level > crate::Level::Ward {
+                    p = e.areas()[p].parent?;
+                }
+                Some((t.team_id.as_str(), e.areas()[p].code.0.as_str()))
+            })
+            .collect();
         let teams = table
             .text("team_id", "the id of the visiting team")
             .map_err(|e| ApiError::BadRequest(e.to_string()))?;
         let mut outside: Vec<String> = teams
             .iter()
             .flatten()
-            .filter(|t| ward_of(t).is_some_and(|w| !token.wards.contains(&w)))
+            .filter(|t| {
+                ward_of
+                    .get(t.as_str())
+                    .is_some_and(|w| !token.wards.iter().any(|x| x == w))
+            })
             .cloned()
             .collect();
         outside.sort();
@@ -211,13 +218,8 @@ pub async fn visits(
             Ok((StatusCode::OK, axum::Json(r)).into_response())
         }
         Stored::AlreadyReceived(r) => Ok((StatusCode::OK, axum::Json(r)).into_response()),
-        Stored::KeyReused { batch } => Err(ApiError::Conflict(
-            json!(format!(
-                "Idempotency-Key already used by batch {batch} with other content; nothing was stored (use a new key for a new batch)"
-            ))
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-        )),
+        Stored::KeyReused { batch } => Err(ApiError::Conflict(format!(
+            "Idempotency-Key already used by batch {batch} with other content; nothing was stored (use a new key for a new batch)"
+        ))),
     }
 }
