@@ -71,14 +71,7 @@ impl Store {
         {
             let mut w =
                 csv::Writer::from_writer(BufWriter::new(File::create(&path).map_err(werr(&path))?));
-            let mut stmt = self
-                .conn
-                .prepare("SELECT team_id, area_code, kind, members FROM teams ORDER BY id")
-                .map_err(|e| self.err("cannot read the roster", e))?;
-            let rows: Vec<(String, String, String, i64)> = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                .and_then(Iterator::collect)
-                .map_err(|e| self.err("cannot read the roster", e))?;
+            let rows = self.roster_rows()?;
             let io = |e: csv::Error| StoreError::Write {
                 file: path.clone(),
                 message: e.to_string(),

@@ -11,7 +11,7 @@ use std::path::Path;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, key_to_sql, now, sha256_hex};
+use super::{Store, StoreError, key_to_sql, now, sha256_hex, sql_error};
 use crate::engine::{Inputs, drop_outside_window, extent_of, neighbourhood_fields};
 use crate::ingest::boundaries::{BoundaryFields, parse_boundaries};
 use crate::ingest::teams::read_teams;
@@ -145,14 +145,7 @@ impl Store {
         let sha = sha256_hex(&bytes);
         let source = file_name(file);
         let path = self.path.clone();
-        let sql = |what: &'static str| {
-            let file = path.clone();
-            move |source| StoreError::Sqlite {
-                file,
-                what: what.into(),
-                source,
-            }
-        };
+        let sql = |what: &str| sql_error(&path, what);
         let tx = self
             .conn
             .transaction()
@@ -259,14 +252,7 @@ impl Store {
         let sha = sha256_hex(&bytes);
         let source = file_name(file);
         let path = self.path.clone();
-        let sql = |what: &'static str| {
-            let file = path.clone();
-            move |source| StoreError::Sqlite {
-                file,
-                what: what.into(),
-                source,
-            }
-        };
+        let sql = |what: &str| sql_error(&path, what);
         let tx = self
             .conn
             .transaction()
@@ -396,14 +382,7 @@ impl Store {
         progress: &dyn Fn(Stage),
     ) -> Result<Stored, StoreError> {
         let path = self.path.clone();
-        let sql = |what: &'static str| {
-            let file = path.clone();
-            move |source| StoreError::Sqlite {
-                file,
-                what: what.into(),
-                source,
-            }
-        };
+        let sql = |what: &str| sql_error(&path, what);
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)

@@ -90,6 +90,17 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// Maps SQLite errors to [`StoreError::Sqlite`] naming `file` and what was being done; owns its
+/// parts, so it can be used while a transaction borrows the connection.
+pub(crate) fn sql_error(file: &Path, what: &str) -> impl Fn(rusqlite::Error) -> StoreError + use<> {
+    let (file, what) = (file.to_owned(), what.to_owned());
+    move |source| StoreError::Sqlite {
+        file: file.clone(),
+        what: what.clone(),
+        source,
+    }
+}
+
 /// SHA-256 of `bytes` as lowercase hex.
 #[must_use]
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -126,11 +137,7 @@ impl Store {
                 message: e.to_string(),
             })?;
         }
-        let sql = |what: &str| {
-            let file = path.to_owned();
-            let what = what.to_owned();
-            move |source| StoreError::Sqlite { file, what, source }
-        };
+        let sql = |what: &str| sql_error(path, what);
         let conn = Connection::open(path).map_err(sql("cannot open"))?;
         // A file that is not a database fails on its first read.
         let app: i32 = conn
@@ -208,12 +215,10 @@ impl Store {
         }
         for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(found as usize) {
             let version = i as i64 + 1;
-            let file = self.path.clone();
-            let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
-                file,
-                what: "cannot start a migration".into(),
-                source: e,
-            })?;
+            let tx = self
+                .conn
+                .transaction()
+                .map_err(sql_error(&self.path, "cannot start a migration"))?;
             tx.execute_batch(sql)
                 .and_then(|()| tx.pragma_update(None, "application_id", APPLICATION_ID))
                 .and_then(|()| tx.pragma_update(None, "user_version", version))

@@ -4,7 +4,7 @@
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Store, StoreError, now};
+use super::{Store, StoreError, now, sql_error};
 
 /// A saved plan, without its content.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -34,12 +34,7 @@ impl Store {
         token: Option<i64>,
     ) -> Result<SavedPlan, StoreError> {
         let at = now();
-        let file = self.path.clone();
-        let sql = move |e| StoreError::Sqlite {
-            file: file.clone(),
-            what: "cannot save the plan".into(),
-            source: e,
-        };
+        let sql = sql_error(&self.path, "cannot save the plan");
         let tx = self.conn.transaction().map_err(&sql)?;
         tx.execute(
             "INSERT INTO plans (name, decided_on, created_at, token, plan) VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -35,6 +35,17 @@ impl Store {
         }
     }
 
+    /// The roster as stored, in id order: (team id, area code, kind, members).
+    pub(crate) fn roster_rows(&self) -> Result<Vec<(String, String, String, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT team_id, area_code, kind, members FROM teams ORDER BY id")
+            .map_err(|e| self.err("cannot read the roster", e))?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .and_then(Iterator::collect)
+            .map_err(|e| self.err("cannot read the roster", e))
+    }
+
     /// The roster's store ids and team ids, in id order.
     pub(crate) fn team_rows(&self) -> Result<Vec<(i64, String)>, StoreError> {
         let mut stmt = self
@@ -91,14 +102,9 @@ impl Inputs for Store {
         parents: &HashSet<AreaCode>,
     ) -> Result<Vec<Team>, IngestError> {
         let label = PathBuf::from(format!("{}#teams", self.path.display()));
-        let mut stmt = self
-            .conn
-            .prepare("SELECT team_id, area_code, kind, members FROM teams ORDER BY id")
-            .map_err(sql_err(self, "cannot read the roster"))?;
-        let rows: Vec<(String, String, String, i64)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .and_then(Iterator::collect)
-            .map_err(sql_err(self, "cannot read the roster"))?;
+        let rows = self
+            .roster_rows()
+            .map_err(|e| IngestError::format(&self.path, e.to_string()))?;
         let mut problems = crate::error::Problems::default();
         let mut out = Vec::with_capacity(rows.len());
         for (team_id, area, kind, members) in rows {

@@ -4,7 +4,7 @@
 use rusqlite::params;
 use serde::Serialize;
 
-use super::{Store, StoreError, now, sha256_hex};
+use super::{Store, StoreError, now, sha256_hex, sql_error};
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -101,36 +101,20 @@ impl Store {
             .collect();
         let sha = sha256_hex(secret.as_bytes());
         let at = now();
-        let file = self.path.clone();
-        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
-            file,
-            what: "cannot create a token".into(),
-            source: e,
-        })?;
+        let create = sql_error(&self.path, "cannot create a token");
+        let tx = self.conn.transaction().map_err(&create)?;
         tx.execute(
             "INSERT INTO tokens (label, role, wards, sha256, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![label, role.as_str(), wards.join(","), sha, at],
         )
-        .map_err(|e| StoreError::Sqlite {
-            file: self.path.clone(),
-            what: "cannot create a token".into(),
-            source: e,
-        })?;
+        .map_err(&create)?;
         let id = tx.last_insert_rowid();
         tx.execute(
             "INSERT INTO write_log (at, actor, action, detail) VALUES (?1, 'cli', 'create token', ?2)",
             params![at, format!("token {id} ({}, {label})", role.as_str())],
         )
-        .map_err(|e| StoreError::Sqlite {
-            file: self.path.clone(),
-            what: "cannot log the token".into(),
-            source: e,
-        })?;
-        tx.commit().map_err(|e| StoreError::Sqlite {
-            file: self.path.clone(),
-            what: "cannot create a token".into(),
-            source: e,
-        })?;
+        .map_err(sql_error(&self.path, "cannot log the token"))?;
+        tx.commit().map_err(&create)?;
         let info = TokenInfo {
             id,
             label: label.to_owned(),
