@@ -271,6 +271,16 @@ impl Table {
             }
         }
         .map_err(|e| polars_err(path, &e))?;
+        Self::non_empty(path, df, malformed, expected)
+    }
+
+    /// The table, or [`IngestError::Empty`] when it has no rows.
+    fn non_empty(
+        path: &Path,
+        df: DataFrame,
+        malformed: Vec<(usize, String)>,
+        expected: &str,
+    ) -> Result<Self, IngestError> {
         if df.height() == 0 {
             return Err(empty(path, expected));
         }
@@ -290,14 +300,7 @@ impl Table {
             return Err(empty(path, expected));
         }
         let (df, malformed) = parse_csv(path, bytes, expected)?;
-        if df.height() == 0 {
-            return Err(empty(path, expected));
-        }
-        Ok(Self {
-            path: path.to_owned(),
-            df,
-            malformed,
-        })
+        Self::non_empty(path, df, malformed, expected)
     }
 
     /// A JSON array of records (objects) held in memory, every value as text (numbers as
