@@ -146,9 +146,12 @@ impl Store {
         let source = file_name(file);
         let path = self.path.clone();
         let sql = |what: &str| sql_error(&path, what);
+        let complete_before = self.is_complete()?;
+        // Not `transaction()`: the store is read through `&self` (as the engine's inputs) while
+        // the transaction is open, to see the data with the new document before committing.
         let tx = self
             .conn
-            .transaction()
+            .unchecked_transaction()
             .map_err(sql("cannot start the import"))?;
         let (batch, at) = Self::begin_batch(&tx, "document", &source, &sha)
             .map_err(sql("cannot record the batch"))?;
@@ -191,8 +194,39 @@ impl Store {
         };
         Self::finish_batch(&tx, &receipt, &format!("import {name}"), None)
             .map_err(sql("cannot record the receipt"))?;
+        // A store that could be served must stay so: with the new version in place (not yet
+        // committed), the whole campaign is loaded as the server would (teams homed in areas
+        // that still exist, neighbourhoods inside wards that still exist, the census's wards).
+        if complete_before || self.is_complete()? {
+            if let Err(e) = crate::engine::Engine::load_from(
+                self,
+                crate::engine::PopulationSource::default(),
+                crate::hex::DEFAULT_RESOLUTION,
+            ) {
+                drop(tx); // rolls back
+                return Err(StoreError::Refused {
+                    file: file.to_owned(),
+                    message: format!(
+                        "{name} not stored: with this version the store would not load: {e}"
+                    ),
+                });
+            }
+        }
         tx.commit().map_err(sql("cannot commit the import"))?;
         Ok(receipt)
+    }
+
+    /// True when the store holds every document the engine needs (wards, census, norms).
+    fn is_complete(&self) -> Result<bool, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM documents WHERE name IN ('wards', 'census', 'norms')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(sql_error(&self.path, "cannot read the documents"))?;
+        Ok(n == 3)
     }
 
     /// Checks a document as the engine reads it, against what the store already holds.

@@ -74,6 +74,14 @@ pub enum StoreError {
     /// The norms are invalid.
     #[error(transparent)]
     Engine(#[from] crate::EngineError),
+    /// A file was valid on its own but refused because of what the store already holds.
+    #[error("{}: {message}", file.display())]
+    Refused {
+        /// The file.
+        file: PathBuf,
+        /// Why, naming what it contradicts.
+        message: String,
+    },
     /// Writing an export failed.
     #[error("{}: cannot write: {message}", file.display())]
     Write {

@@ -176,6 +176,47 @@ fn bad_documents_and_rosters_store_nothing() {
 }
 
 #[test]
+fn a_wards_version_that_would_make_the_store_unloadable_is_refused() {
+    let (dir, mut store) = tiny_store("store_bad_wards");
+    // Valid on its own, but ward 90002 holds neighbourhoods (and their teams and visits).
+    let mut wards: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("tiny/wards_2025.geojson")).unwrap())
+            .unwrap();
+    wards["features"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|f| f["properties"]["code"] != "90002");
+    let f = dir.join("wards.geojson");
+    std::fs::write(&f, wards.to_string()).unwrap();
+    let e = store.import_document("wards", &f).unwrap_err().to_string();
+    assert!(
+        e.contains("wards not stored: with this version the store would not load")
+            && e.contains("unknown code \"90002\""),
+        "{e}"
+    );
+    assert_eq!(
+        store.document("wards").unwrap().unwrap().0,
+        1,
+        "still version 1"
+    );
+    assert_eq!(store.log().unwrap().len(), 6, "nothing logged");
+    // The store still loads, with the figures it had.
+    let e = from_store(&store);
+    assert!(e.position("90002").is_some());
+    // The same file with ward 90002 kept is a new version.
+    let r = store
+        .import_document("wards", &fixture("tiny/wards_2025.geojson"))
+        .unwrap();
+    assert_eq!(
+        r.message,
+        format!(
+            "wards version 2 stored from {}",
+            fixture("tiny/wards_2025.geojson").display()
+        )
+    );
+}
+
+#[test]
 fn foreign_files_and_newer_schemas_are_refused() {
     let dir = scratch("store_foreign");
     let junk = dir.join("junk.db");
