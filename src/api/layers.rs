@@ -58,9 +58,49 @@ pub fn coordinates(g: &MultiPolygon<f64>, tolerance: f64) -> Value {
     )
 }
 
+/// What visits never change in the area documents: each area's geometry at every tier (as
+/// GeoJSON text) and its label point. Built once per load (in parallel over the areas) and shared
+/// by the snapshots that batches produce, so a batch costs only the properties.
+pub struct Shapes {
+    /// `coordinates[area][tier]`: the GeoJSON `coordinates` member, or `None` without geometry.
+    coordinates: Vec<Vec<Option<String>>>,
+    /// Where the page writes the name: a point inside the area (not the box's centre).
+    labels: Vec<Option<[f64; 2]>>,
+}
+
+impl Shapes {
+    /// The shapes of every area of `engine`.
+    #[must_use]
+    pub fn new(engine: &Engine) -> Self {
+        use rayon::prelude::*;
+        type PerArea = (Vec<Option<String>>, Option<[f64; 2]>);
+        let per_area: Vec<PerArea> = engine
+            .areas()
+            .par_iter()
+            .map(|a| {
+                let Some(g) = a.geometry.as_ref() else {
+                    return (vec![None; TIERS.len()], None);
+                };
+                let coords = TIERS
+                    .iter()
+                    .map(|(_, tol)| Some(coordinates(g, *tol).to_string()))
+                    .collect();
+                let label = geo::InteriorPoint::interior_point(g)
+                    .map(|pt| [round6(pt.x()), round6(pt.y())]);
+                (coords, label)
+            })
+            .collect();
+        let (coordinates, labels) = per_area.into_iter().unzip();
+        Self {
+            coordinates,
+            labels,
+        }
+    }
+}
+
 /// The properties of an area feature: every figure, the rank at its level and both reasons.
 #[must_use]
-pub fn properties(engine: &Engine, p: &Priority) -> Map<String, Value> {
+pub fn properties(engine: &Engine, shapes: &Shapes, p: &Priority) -> Map<String, Value> {
     let mut props = match serde_json::to_value(p) {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
@@ -73,39 +113,40 @@ pub fn properties(engine: &Engine, p: &Priority) -> Map<String, Value> {
         props.insert("residential_groups".into(), json!(t.residential_groups));
         props.insert("pairs".into(), json!(t.pairs));
         props.insert("pairs_short".into(), json!(t.pairs_short));
-        // Where the page writes the name: a point inside the area (not the box's centre).
-        if let Some(pt) = a
-            .geometry
-            .as_ref()
-            .and_then(geo::InteriorPoint::interior_point)
-        {
-            props.insert(
-                "label_point".into(),
-                json!([round6(pt.x()), round6(pt.y())]),
-            );
+        if let Some(pt) = shapes.labels.get(i).copied().flatten() {
+            props.insert("label_point".into(), json!(pt));
         }
     }
     props
 }
 
-/// A FeatureCollection of the areas at `level`, at detail `tolerance`.
+/// A FeatureCollection of the areas at `level`, at detail tier `tier` (an index of [`TIERS`]),
+/// in ranking order.
 #[must_use]
-pub fn areas_document(engine: &Engine, level: Level, tolerance: f64) -> String {
-    let features: Vec<Value> = engine
-        .ranked(level)
-        .iter()
-        .filter_map(|p| {
-            let i = engine.position(&p.figures.code)?;
-            let g = engine.areas()[i].geometry.as_ref()?;
-            Some(json!({
-                "type": "Feature",
-                "id": p.figures.code,
-                "properties": properties(engine, p),
-                "geometry": { "type": "MultiPolygon", "coordinates": coordinates(g, tolerance) },
-            }))
-        })
-        .collect();
-    json!({ "type": "FeatureCollection", "features": features }).to_string()
+pub fn areas_document(engine: &Engine, shapes: &Shapes, level: Level, tier: usize) -> String {
+    let mut out = String::from(r#"{"type":"FeatureCollection","features":["#);
+    let mut first = true;
+    for p in engine.ranked(level) {
+        let Some(i) = engine.position(&p.figures.code) else {
+            continue;
+        };
+        let Some(coords) = shapes.coordinates.get(i).and_then(|t| t[tier].as_deref()) else {
+            continue;
+        };
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push_str(r#"{"type":"Feature","id":"#);
+        out.push_str(&Value::from(p.figures.code.as_str()).to_string());
+        out.push_str(r#","properties":"#);
+        out.push_str(&Value::Object(properties(engine, shapes, p)).to_string());
+        out.push_str(r#","geometry":{"type":"MultiPolygon","coordinates":"#);
+        out.push_str(coords);
+        out.push_str("}}");
+    }
+    out.push_str("]}");
+    out
 }
 
 /// Cells with fewer distinct households than this have their counts withheld (`null`), so no

@@ -1,16 +1,21 @@
 //! The server's live state: the current snapshot (engine and prebuilt layers) behind a lock that
 //! readers hold only to clone an `Arc`, the store that uploads write to, and the tokens.
 //!
-//! After an accepted batch, a new engine is built from the store on a blocking thread (a second,
-//! read-only connection: WAL readers never block the writer) and swapped in whole, so readers
-//! see the data before the batch or after it, never half of it. Batches arriving during a
-//! rebuild are picked up by one more rebuild.
+//! After a batch is committed, its added visits go to one applier thread, which owns the
+//! engine's [`Tally`] and makes the next engine with [`Engine::apply`] (only the leaves, days and
+//! H3 cells the batch touches change; the figures are rolled up again) and swaps the new snapshot
+//! in whole: readers see the data before a batch or after it, never half of it. Batches that
+//! arrive while one is applied are applied together. Writes that are not visits (rosters) ask for
+//! a full reload from the store instead; batches the reload already holds (by batch id) are not
+//! applied again.
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock, mpsc};
 use std::time::{Duration, Instant};
 
 use super::AppState;
-use crate::engine::{Engine, PopulationSource};
+use crate::engine::{Engine, PopulationSource, Tally, drop_outside_window};
+use crate::ingest::visits::{VisitReport, Visits};
 use crate::store::tokens::{TokenInfo, find_token};
 use crate::store::{Store, StoreError};
 
@@ -29,11 +34,20 @@ pub struct Live {
     store: Option<Mutex<Store>>,
     store_path: Option<std::path::PathBuf>,
     population: PopulationSource,
-    basemap: Option<String>,
     tokens: RwLock<(Option<Instant>, Vec<TokenInfo>)>,
-    reload: Mutex<(bool, bool)>,
+    applier: Option<Mutex<mpsc::Sender<Work>>>,
+    /// Work sent to the applier and not yet visible.
+    pending: Arc<AtomicUsize>,
     /// Who may read.
     pub read_access: ReadAccess,
+}
+
+/// What the applier thread does next.
+enum Work {
+    /// The visits a committed store batch added.
+    Batch(i64, Visits),
+    /// Reload everything from the store (after a roster change).
+    Reload,
 }
 
 /// How often the token list is read again from the store (revocations take effect within it).
@@ -51,32 +65,46 @@ impl Live {
             store: None,
             store_path: None,
             population: PopulationSource::default(),
-            basemap: None,
             tokens: RwLock::new((None, Vec::new())),
-            reload: Mutex::new((false, false)),
+            applier: None,
+            pending: Arc::new(AtomicUsize::new(0)),
             read_access: ReadAccess::Open,
         }
     }
 
-    /// A server over `store`, starting with `state` (built from that store).
-    #[must_use]
+    /// A server over `store`: loads its engine and starts the applier thread.
+    ///
+    /// # Errors
+    /// When the store cannot be loaded.
     pub fn with_store(
         store: Store,
-        state: Arc<AppState>,
         population: PopulationSource,
         basemap: Option<String>,
         read_access: ReadAccess,
-    ) -> Self {
-        Self {
+    ) -> Result<Arc<Self>, StoreError> {
+        let (engine, tally) = store.load_engine(population, crate::hex::DEFAULT_RESOLUTION)?;
+        let state = Arc::new(AppState::new(Arc::new(engine), basemap));
+        let (tx, rx) = mpsc::channel();
+        let live = Arc::new(Self {
             current: RwLock::new(state),
             store_path: Some(store.path().to_owned()),
             store: Some(Mutex::new(store)),
             population,
-            basemap,
             tokens: RwLock::new((None, Vec::new())),
-            reload: Mutex::new((false, false)),
+            applier: Some(Mutex::new(tx)),
+            pending: Arc::new(AtomicUsize::new(0)),
             read_access,
-        }
+        });
+        // The thread holds the state weakly: it ends when the server is dropped.
+        let weak = Arc::downgrade(&live);
+        std::thread::Builder::new()
+            .name("phuso-applier".into())
+            .spawn(move || apply_loop(&weak, &rx, tally))
+            .map_err(|e| StoreError::Missing {
+                file: live.store_path.clone().unwrap_or_default(),
+                what: format!("cannot start the applier thread: {e}"),
+            })?;
+        Ok(live)
     }
 
     /// The current snapshot.
@@ -126,64 +154,109 @@ impl Live {
         }
     }
 
-    /// Rebuilds the snapshot from the store, now, on this thread.
-    ///
-    /// # Errors
-    /// When the store cannot be read.
-    pub fn rebuild(&self) -> Result<(), StoreError> {
-        let Some(path) = &self.store_path else {
-            return Ok(());
-        };
-        let reader = Store::open(path, false)?;
-        let engine = Engine::load_from(&reader, self.population, crate::hex::DEFAULT_RESOLUTION)?;
-        let state = Arc::new(AppState::new(Arc::new(engine), self.basemap.clone()));
-        if let Ok(mut cur) = self.current.write() {
-            *cur = state;
+    /// Makes a committed batch's added visits visible (soon, on the applier thread). Call it
+    /// while still holding the store's lock, so batches reach the applier in commit order.
+    pub fn batch_committed(&self, batch: i64, added: Visits) {
+        if added.is_empty() {
+            return;
         }
-        Ok(())
+        self.send(Work::Batch(batch, added));
     }
 
-    /// Asks for a rebuild after a batch; returns at once. One rebuild runs at a time; batches
-    /// that arrive meanwhile are covered by one more.
-    pub fn request_rebuild(self: &Arc<Self>) {
-        {
-            let Ok(mut r) = self.reload.lock() else {
-                return;
-            };
-            r.0 = true; // dirty
-            if r.1 {
-                return; // running: it will see `dirty`
-            }
-            r.1 = true;
-        }
-        let live = Arc::clone(self);
-        std::thread::spawn(move || {
-            loop {
-                {
-                    let Ok(mut r) = live.reload.lock() else {
-                        return;
-                    };
-                    if !r.0 {
-                        r.1 = false;
-                        return;
-                    }
-                    r.0 = false;
-                }
-                let started = Instant::now();
-                match live.rebuild() {
-                    Ok(()) => tracing::info!(
-                        elapsed_s = started.elapsed().as_secs_f64(),
-                        "figures rebuilt from the store"
-                    ),
-                    Err(e) => tracing::error!(%e, "cannot rebuild the figures from the store"),
-                }
-            }
-        });
+    /// Asks for a full reload from the store (after a write that is not visits); returns at once.
+    pub fn request_reload(&self) {
+        self.send(Work::Reload);
     }
 
-    /// True while a rebuild is pending or running.
+    fn send(&self, work: Work) {
+        if let Some(tx) = &self.applier {
+            self.pending.fetch_add(1, Ordering::SeqCst);
+            let sent = tx.lock().map(|tx| tx.send(work).is_ok()).unwrap_or(false);
+            if !sent {
+                self.pending.fetch_sub(1, Ordering::SeqCst);
+                tracing::error!(
+                    "the applier thread has stopped; figures no longer follow the store"
+                );
+            }
+        }
+    }
+
+    /// True while committed work is not yet visible.
     #[must_use]
     pub fn rebuilding(&self) -> bool {
-        self.reload.lock().is_ok_and(|r| r.0 || r.1)
+        self.pending.load(Ordering::SeqCst) > 0
+    }
+
+    fn swap(&self, engine: Engine) {
+        let next = Arc::new(self.current().next(Arc::new(engine)));
+        if let Ok(mut cur) = self.current.write() {
+            *cur = next;
+        }
+    }
+
+    /// The engine and tally over the store as it is now (a second, read-only connection: WAL
+    /// readers never block the writer).
+    fn reload(&self) -> Result<(Engine, Tally), StoreError> {
+        let path = self
+            .store_path
+            .as_ref()
+            .ok_or_else(|| StoreError::Missing {
+                file: std::path::PathBuf::new(),
+                what: "no store".into(),
+            })?;
+        Store::open(path, false)?.load_engine(self.population, crate::hex::DEFAULT_RESOLUTION)
+    }
+}
+
+/// The applier thread: takes all work waiting, reloads if any of it asks to, applies the batches
+/// the engine does not hold yet, swaps the snapshot.
+fn apply_loop(live: &std::sync::Weak<Live>, rx: &mpsc::Receiver<Work>, mut tally: Tally) {
+    while let Ok(first) = rx.recv() {
+        let mut work = vec![first];
+        work.extend(rx.try_iter());
+        let Some(live) = live.upgrade() else {
+            return;
+        };
+        let started = Instant::now();
+        let n = work.len();
+        let mut engine = None;
+        if work.iter().any(|w| matches!(w, Work::Reload)) {
+            match live.reload() {
+                Ok((e, t)) => {
+                    engine = Some(e);
+                    tally = t;
+                }
+                Err(e) => tracing::error!(%e, "cannot reload the figures from the store"),
+            }
+        }
+        let mut added = Visits::default();
+        let mut newest = 0;
+        for w in work {
+            if let Work::Batch(batch, visits) = w
+                && batch > tally.last_batch()
+            {
+                added.extend(&visits);
+                newest = newest.max(batch);
+            }
+        }
+        if !added.is_empty() {
+            let current = live.current();
+            let base = engine.as_ref().unwrap_or_else(|| current.engine());
+            // Dated inside the window of the store's norms when uploaded; the engine's norms
+            // are the same unless they were replaced while serving (then a reload catches up).
+            drop_outside_window(&mut added, &mut VisitReport::default(), base.campaign());
+            let next = base.apply(&mut tally, &added, newest);
+            engine = Some(next);
+        }
+        if let Some(e) = engine {
+            live.swap(e);
+        }
+        live.pending.fetch_sub(n, Ordering::SeqCst);
+        tracing::info!(
+            elapsed_s = started.elapsed().as_secs_f64(),
+            work = n,
+            visits = added.len(),
+            "figures updated"
+        );
     }
 }

@@ -64,6 +64,9 @@ pub struct AppState {
     built_at: String,
     /// `areas[level][tier]`: prebuilt GeoJSON.
     areas: HashMap<Level, Vec<Arc<String>>>,
+    /// Geometries and label points, shared with the snapshots that follow (visits do not move
+    /// them).
+    shapes: Arc<layers::Shapes>,
     hexes: Mutex<HashMap<u8, Arc<Vec<HexStats>>>>,
     basemap: Option<String>,
 }
@@ -72,11 +75,31 @@ impl AppState {
     /// Prebuilds the area documents (every level, every detail tier).
     #[must_use]
     pub fn new(engine: Arc<Engine>, basemap: Option<String>) -> Self {
+        let shapes = Arc::new(layers::Shapes::new(&engine));
+        Self::with_shapes(engine, shapes, basemap)
+    }
+
+    /// The snapshot after this one: `engine` with this snapshot's shapes when its areas are
+    /// the same (an applied batch), else new ones.
+    #[must_use]
+    pub fn next(&self, engine: Arc<Engine>) -> Self {
+        let shapes = if engine.shares_areas(&self.engine) {
+            Arc::clone(&self.shapes)
+        } else {
+            Arc::new(layers::Shapes::new(&engine))
+        };
+        Self::with_shapes(engine, shapes, self.basemap.clone())
+    }
+
+    fn with_shapes(
+        engine: Arc<Engine>,
+        shapes: Arc<layers::Shapes>,
+        basemap: Option<String>,
+    ) -> Self {
         let mut areas = HashMap::new();
         for level in Level::ALL {
-            let docs = layers::TIERS
-                .iter()
-                .map(|(_, tol)| Arc::new(layers::areas_document(&engine, level, *tol)))
+            let docs = (0..layers::TIERS.len())
+                .map(|tier| Arc::new(layers::areas_document(&engine, &shapes, level, tier)))
                 .collect();
             areas.insert(level, docs);
         }
@@ -86,6 +109,7 @@ impl AppState {
             engine,
             built_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             areas,
+            shapes,
             hexes: Mutex::new(hexes),
             basemap,
         }
@@ -314,7 +338,7 @@ async fn area(
         .collect();
     let link = |j: usize| json!({ "code": e.areas()[j].code, "name": e.areas()[j].name, "level": e.areas()[j].level });
     Ok(Json(json!({
-        "area": layers::properties(e, p),
+        "area": layers::properties(e, &s.shapes, p),
         "parent": a.parent.map(link),
         "children": a.children.iter().map(|&j| link(j)).collect::<Vec<_>>(),
         "former_units": a.former_units.iter().map(|u| json!({ "code": u.code, "name": u.name, "share": u.share })).collect::<Vec<_>>(),

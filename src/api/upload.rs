@@ -204,19 +204,22 @@ pub async fn visits(
             key: Some(&key),
             token: Some(token_id),
         };
-        store
+        let stored = store
             .store_visits(&v, &report, &team_rows, &upload, &|_| {})
-            .map_err(|e| ApiError::Internal(e.to_string()))
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        // Still under the store's lock: batches reach the applier in commit order.
+        match stored {
+            Stored::New(r, added) => {
+                live2.batch_committed(r.batch, added);
+                Ok(Stored::New(r, crate::ingest::visits::Visits::default()))
+            }
+            other => Ok(other),
+        }
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
     match stored {
-        Stored::New(r) => {
-            if r.rows_accepted > 0 {
-                live.request_rebuild();
-            }
-            Ok((StatusCode::OK, axum::Json(r)).into_response())
-        }
+        Stored::New(r, _) => Ok((StatusCode::OK, axum::Json(r)).into_response()),
         Stored::AlreadyReceived(r) => Ok((StatusCode::OK, axum::Json(r)).into_response()),
         Stored::KeyReused { batch } => Err(ApiError::Conflict(format!(
             "Idempotency-Key already used by batch {batch} with other content; nothing was stored (use a new key for a new batch)"

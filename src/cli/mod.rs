@@ -485,20 +485,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let state = std::sync::Arc::new(phuso::api::AppState::new(engine, basemap));
                 let mut live = phuso::api::live::Live::read_only(state);
                 live.read_access = read_access;
-                live
+                std::sync::Arc::new(live)
             } else {
                 let db = db.unwrap_or_else(|| store::default_db(&data));
                 let s = store::open_or_create(&db, &data)?;
-                let engine = Engine::load_from(&s, population, phuso::hex::DEFAULT_RESOLUTION)?;
-                let state = std::sync::Arc::new(phuso::api::AppState::new(
-                    std::sync::Arc::new(engine),
-                    basemap.clone(),
-                ));
+                let live = phuso::api::live::Live::with_store(s, population, basemap, read_access)?;
                 say(&format!(
                     "Serving the store {}; uploads (POST /api/visits) need an uploader token (phuso token create).",
                     db.display()
                 ))?;
-                phuso::api::live::Live::with_store(s, state, population, basemap, read_access)
+                live
             };
             say(match read_access {
                 phuso::api::live::ReadAccess::Open if loopback => {
@@ -511,7 +507,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "Not on loopback: reads need a viewer token (or --public-read); writes need a token."
                 }
             })?;
-            let state = std::sync::Arc::new(live);
+            let state = live;
             let loaded = started.elapsed().as_secs_f64();
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;

@@ -61,6 +61,17 @@ impl Visits {
         self.lon.is_empty()
     }
 
+    /// Appends the rows of `other`.
+    pub fn extend(&mut self, other: &Self) {
+        self.lon.extend_from_slice(&other.lon);
+        self.lat.extend_from_slice(&other.lat);
+        self.team.extend_from_slice(&other.team);
+        self.household.extend_from_slice(&other.household);
+        self.ts_local_ms.extend_from_slice(&other.ts_local_ms);
+        self.service.extend_from_slice(&other.service);
+        self.visit_id.extend_from_slice(&other.visit_id);
+    }
+
     /// Keeps the rows where `keep` is true, in order.
     ///
     /// # Panics

@@ -48,10 +48,81 @@ fn ser_cell<S: serde::Serializer>(c: &CellIndex, s: S) -> Result<S::Ok, S::Error
     s.serialize_str(&c.to_string())
 }
 
-/// Visits and distinct households per cell. Points with coordinates h3o rejects are skipped
-/// (ingest has already rejected them). Cells come from [`crate::hexfast::cells`]; the counting
-/// is sharded by cell over the threads, each with a set of its distinct (cell, household)
-/// pairs, so memory grows with distinct pairs, not with visits.
+/// Visits and distinct households per cell, kept so that more visits can be added later (the
+/// live server adds each accepted batch). Sharded by cell: each shard holds its cells' counts
+/// and its distinct (cell, household) pairs, so memory grows with distinct pairs, not visits,
+/// and the shards are filled in parallel.
+#[derive(Debug, Clone)]
+pub struct HexCounts {
+    res: Resolution,
+    shards: Vec<Shard>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Shard {
+    counts: FxHashMap<u64, (u64, u64)>,
+    seen: FxHashSet<(u64, u64)>,
+}
+
+impl HexCounts {
+    /// No visits yet, at `res`.
+    #[must_use]
+    pub fn new(res: Resolution) -> Self {
+        let shards = rayon::current_num_threads().max(1);
+        Self {
+            res,
+            shards: vec![Shard::default(); shards],
+        }
+    }
+
+    /// Adds visits. Points with coordinates h3o rejects are skipped (ingest has already
+    /// rejected them). Cells come from [`crate::hexfast::cells`].
+    ///
+    /// # Panics
+    /// When the columns differ in length.
+    pub fn add(&mut self, lon: &[f64], lat: &[f64], household: &[u64]) {
+        assert_eq!(lon.len(), household.len(), "columns differ in length");
+        let cells = crate::hexfast::cells(lon, lat, self.res);
+        let n = self.shards.len() as u64;
+        let shard_of = |c: u64| {
+            usize::try_from((c.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % n).unwrap_or(0)
+        };
+        let add_to = |s: usize, shard: &mut Shard| {
+            for (&c, &h) in cells.iter().zip(household) {
+                if c == 0 || shard_of(c) != s {
+                    continue;
+                }
+                let e = shard.counts.entry(c).or_default();
+                e.0 += 1;
+                if shard.seen.insert((c, h)) {
+                    e.1 += 1;
+                }
+            }
+        };
+        if cells.len() < 100_000 {
+            for (s, shard) in self.shards.iter_mut().enumerate() {
+                add_to(s, shard);
+            }
+        } else {
+            self.shards
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(s, shard)| add_to(s, shard));
+        }
+    }
+
+    /// Visits and distinct households per cell.
+    #[must_use]
+    pub fn counts(&self) -> HashMap<CellIndex, (u64, u64)> {
+        self.shards
+            .iter()
+            .flat_map(|s| s.counts.iter())
+            .map(|(&c, &v)| (CellIndex::try_from(c).expect("came from a CellIndex"), v))
+            .collect()
+    }
+}
+
+/// Visits and distinct households per cell of `res` (see [`HexCounts`]).
 #[must_use]
 pub fn visit_counts(
     lon: &[f64],
@@ -59,29 +130,9 @@ pub fn visit_counts(
     household: &[u64],
     res: Resolution,
 ) -> HashMap<CellIndex, (u64, u64)> {
-    let cells = crate::hexfast::cells(lon, lat, res);
-    let shards = rayon::current_num_threads().max(1) as u64;
-    let shard_of = |c: u64| (c.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) % shards;
-    (0..shards)
-        .into_par_iter()
-        .map(|s| {
-            let mut counts: FxHashMap<u64, (u64, u64)> = FxHashMap::default();
-            let mut seen: FxHashSet<(u64, u64)> = FxHashSet::default();
-            for (&c, &h) in cells.iter().zip(household) {
-                if c == 0 || shard_of(c) != s {
-                    continue;
-                }
-                let e = counts.entry(c).or_default();
-                e.0 += 1;
-                if seen.insert((c, h)) {
-                    e.1 += 1;
-                }
-            }
-            counts
-        })
-        .flatten_iter()
-        .map(|(c, v)| (CellIndex::try_from(c).expect("came from a CellIndex"), v))
-        .collect()
+    let mut counts = HexCounts::new(res);
+    counts.add(lon, lat, household);
+    counts.counts()
 }
 
 /// Population per cell, spreading each area's population uniformly over its area: a cell gets
@@ -178,6 +229,25 @@ mod tests {
         let here = cell_of(106.70, 10.90, Resolution::Eight).unwrap();
         assert_eq!(counts[&here], (3, 2));
         assert_eq!(counts.values().map(|c| c.0).sum::<u64>(), 4);
+    }
+
+    #[test]
+    fn counts_added_in_batches_equal_counts_of_all_at_once() {
+        let lon = [106.70, 106.70, 106.70, 106.80, 106.70, 106.80];
+        let lat = [10.90, 10.90, 10.90, 10.95, 10.90, 10.95];
+        let hh = [1, 1, 2, 3, 2, 4];
+        let mut parts = HexCounts::new(Resolution::Eight);
+        parts.add(&lon[..2], &lat[..2], &hh[..2]);
+        parts.add(&lon[2..5], &lat[2..5], &hh[2..5]);
+        parts.add(&lon[5..], &lat[5..], &hh[5..]);
+        let here = cell_of(106.70, 10.90, Resolution::Eight).unwrap();
+        let there = cell_of(106.80, 10.95, Resolution::Eight).unwrap();
+        assert_eq!(parts.counts()[&here], (4, 2));
+        assert_eq!(parts.counts()[&there], (2, 2));
+        assert_eq!(
+            parts.counts(),
+            visit_counts(&lon, &lat, &hh, Resolution::Eight)
+        );
     }
 
     #[test]

@@ -66,8 +66,8 @@ pub struct Upload<'a> {
 /// What storing a batch did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stored {
-    /// A new batch, committed.
-    New(Receipt),
+    /// A new batch, committed, and the visits it added (those not stored before).
+    New(Receipt, Visits),
     /// The same key and content as an earlier batch: its receipt; nothing changed.
     AlreadyReceived(Receipt),
     /// The key was used by an earlier batch with other content; nothing changed.
@@ -197,20 +197,20 @@ impl Store {
         // A store that could be served must stay so: with the new version in place (not yet
         // committed), the whole campaign is loaded as the server would (teams homed in areas
         // that still exist, neighbourhoods inside wards that still exist, the census's wards).
-        if complete_before || self.is_complete()? {
-            if let Err(e) = crate::engine::Engine::load_from(
+        if (complete_before || self.is_complete()?)
+            && let Err(e) = crate::engine::Engine::load_from(
                 self,
                 crate::engine::PopulationSource::default(),
                 crate::hex::DEFAULT_RESOLUTION,
-            ) {
-                drop(tx); // rolls back
-                return Err(StoreError::Refused {
-                    file: file.to_owned(),
-                    message: format!(
-                        "{name} not stored: with this version the store would not load: {e}"
-                    ),
-                });
-            }
+            )
+        {
+            drop(tx); // rolls back
+            return Err(StoreError::Refused {
+                file: file.to_owned(),
+                message: format!(
+                    "{name} not stored: with this version the store would not load: {e}"
+                ),
+            });
         }
         tx.commit().map_err(sql("cannot commit the import"))?;
         Ok(receipt)
@@ -365,7 +365,7 @@ impl Store {
             token: None,
         };
         match self.store_visits(&visits, &report, &team_rows, &upload, progress)? {
-            Stored::New(r) | Stored::AlreadyReceived(r) => Ok(r),
+            Stored::New(r, _) | Stored::AlreadyReceived(r) => Ok(r),
             Stored::KeyReused { .. } => unreachable!("file imports carry no idempotency key"),
         }
     }
@@ -458,6 +458,7 @@ impl Store {
             .map(|(k, v)| (k.clone(), *v as u64))
             .collect();
         let mut examples = report.examples.clone();
+        let mut keep = Vec::with_capacity(visits.len());
         {
             let mut insert = tx
                 .prepare(
@@ -472,6 +473,7 @@ impl Store {
                 .map_err(sql("cannot prepare the visits"))?;
             let total = visits.len() as u64;
             for i in 0..visits.len() {
+                keep.push(false);
                 let team = team_rows[visits.team[i] as usize].0;
                 let row = (
                     team,
@@ -487,6 +489,7 @@ impl Store {
                     .map_err(sql("cannot store a visit"))?;
                 if n == 1 {
                     added += 1;
+                    keep[i] = true;
                 } else {
                     let before: (i64, f64, f64, i64, i64, i64) = stored
                         .query_row(params![id], |r| {
@@ -548,7 +551,9 @@ impl Store {
         Self::finish_batch(&tx, &receipt, "import visits", upload.token)
             .map_err(sql("cannot record the receipt"))?;
         tx.commit().map_err(sql("cannot commit the import"))?;
-        Ok(Stored::New(receipt))
+        let mut added_rows = visits.clone();
+        added_rows.retain(&keep);
+        Ok(Stored::New(receipt, added_rows))
     }
 
     /// Imports a whole data directory (the bundled layout): wards, census, norms, neighbourhoods

@@ -9,7 +9,7 @@ use rusqlite::params;
 
 use super::{Store, StoreError, key_from_sql};
 use crate::IngestError;
-use crate::engine::{EngineError, Inputs, parse_norms};
+use crate::engine::{Engine, EngineError, Inputs, PopulationSource, parse_norms};
 use crate::ingest::boundaries::{AreaFeature, BoundaryFields, parse_boundaries};
 use crate::ingest::census::{Census, parse_census};
 use crate::ingest::visits::{Extent, VisitReport, Visits};
@@ -64,7 +64,36 @@ fn sql_err(store: &Store, what: &str) -> impl Fn(rusqlite::Error) -> IngestError
     move |e| IngestError::format(&file, format!("{what}: {e}"))
 }
 
+impl Store {
+    /// The engine over the store as it is now, and the tally to apply later batches with. Read
+    /// in one read transaction, so it is one consistent state: every batch up to
+    /// [`crate::engine::Tally::last_batch`] and none after, even while a writer commits.
+    ///
+    /// # Errors
+    /// What [`Engine::load_live`] reports, or SQLite's.
+    pub fn load_engine(
+        &self,
+        population: PopulationSource,
+        res: h3o::Resolution,
+    ) -> Result<(Engine, crate::engine::Tally), StoreError> {
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(super::sql_error(&self.path, "cannot start reading"))?;
+        let loaded = Engine::load_live(self, population, res)?;
+        tx.finish()
+            .map_err(super::sql_error(&self.path, "cannot finish reading"))?;
+        Ok(loaded)
+    }
+}
+
 impl Inputs for Store {
+    fn last_batch(&self) -> Result<i64, IngestError> {
+        self.conn
+            .query_row("SELECT coalesce(max(id), 0) FROM batches", [], |r| r.get(0))
+            .map_err(sql_err(self, "cannot read the batches"))
+    }
+
     fn norms(&self) -> Result<Campaign, EngineError> {
         let (label, bytes) = self.required("norms")?;
         parse_norms(&label, &String::from_utf8_lossy(&bytes))

@@ -1,6 +1,7 @@
 //! Integration tests, in one binary (each test file would otherwise link its own large binary).
 
 mod api;
+mod apply;
 mod bad_input;
 mod cli;
 mod consistency;

@@ -9,7 +9,7 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use phuso::api::live::{Live, ReadAccess};
 use phuso::api::{AppState, router_live};
-use phuso::hex::DEFAULT_RESOLUTION;
+
 use phuso::store::Store;
 use phuso::store::tokens::Role;
 use phuso::{Engine, EngineConfig, PopulationSource};
@@ -36,16 +36,7 @@ fn server(name: &str, read_access: ReadAccess) -> Server {
         .unwrap();
     let (_, viewer) = store.create_token(Role::Viewer, &[], "viewer").unwrap();
     let (_, admin) = store.create_token(Role::Admin, &[], "admin").unwrap();
-    let engine =
-        Engine::load_from(&store, PopulationSource::default(), DEFAULT_RESOLUTION).unwrap();
-    let state = Arc::new(AppState::new(Arc::new(engine), None));
-    let live = Arc::new(Live::with_store(
-        store,
-        state,
-        PopulationSource::default(),
-        None,
-        read_access,
-    ));
+    let live = Live::with_store(store, PopulationSource::default(), None, read_access).unwrap();
     Server {
         live,
         db,

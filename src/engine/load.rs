@@ -1,0 +1,339 @@
+//! Loading: read and check the inputs, build the area tree (parents before children), add the
+//! visits (with the [`Tally`] that the live server adds batches with), roll up.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Days;
+use geo::{GeodesicArea, MultiPolygon};
+use h3o::Resolution;
+
+use super::{
+    Area, Engine, EngineConfig, EngineError, Inputs, PopulationSource, Tally, VisitPoints,
+    aggregate, check_neighbourhoods, drop_outside_window, extent_of, neighbourhood_fields,
+    number_property,
+};
+use crate::error::IngestError;
+use crate::hex;
+use crate::index::AreaIndex;
+use crate::metrics::Totals;
+use crate::model::{AreaCode, Level, TeamKind};
+
+fn area_km2(g: &MultiPolygon<f64>) -> f64 {
+    g.geodesic_area_unsigned() / 1e6
+}
+
+impl Engine {
+    /// Loads, validates, joins and aggregates the data directory of `config`.
+    ///
+    /// # Errors
+    /// The first input that cannot be used, with file, row or feature, field and value.
+    pub fn load(config: &EngineConfig) -> Result<Self, EngineError> {
+        Self::load_from(&config.paths, config.population, config.hex_resolution)
+    }
+
+    /// Loads, validates, joins and aggregates everything from `inputs`.
+    ///
+    /// # Errors
+    /// The first input that cannot be used, with its source, row or feature, field and value.
+    pub fn load_from(
+        inputs: &dyn Inputs,
+        population: PopulationSource,
+        hex_resolution: Resolution,
+    ) -> Result<Self, EngineError> {
+        Self::load_live(inputs, population, hex_resolution).map(|(engine, _)| engine)
+    }
+
+    /// As [`Engine::load_from`], and the [`Tally`] that later batches are applied with.
+    ///
+    /// # Errors
+    /// As [`Engine::load_from`].
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one linear pipeline, commented step by step"
+    )]
+    pub fn load_live(
+        inputs: &dyn Inputs,
+        population: PopulationSource,
+        hex_resolution: Resolution,
+    ) -> Result<(Self, Tally), EngineError> {
+        let campaign = inputs.norms()?;
+        let started = std::time::Instant::now();
+        let phase = |name: &str| {
+            tracing::info!(
+                elapsed_s = started.elapsed().as_secs_f64(),
+                "load: {name} done"
+            );
+        };
+
+        // 1. Wards and census.
+        let (wards_file, wards) = inputs.wards()?;
+        let ward_codes: HashSet<AreaCode> = wards.iter().map(|w| w.code.clone()).collect();
+        let census = inputs.census(&ward_codes)?;
+
+        phase("wards and census");
+        // 2. Neighbourhoods (optional: without them, wards are the leaves).
+        let mut nb_file = PathBuf::new();
+        let neighbourhoods =
+            if let Some((file, features)) = inputs.neighbourhoods(&neighbourhood_fields())? {
+                nb_file = file;
+                check_neighbourhoods(&nb_file, &features, &ward_codes, &wards_file)?;
+                features
+            } else {
+                Vec::new()
+            };
+
+        phase("neighbourhoods");
+        // 3. The area tree: province, districts, wards, neighbourhoods (parents first).
+        let mut areas: Vec<Area> = Vec::new();
+        let new_area = |code: AreaCode, name: String, level: Level, parent: Option<usize>| Area {
+            code,
+            name,
+            level,
+            parent,
+            children: Vec::new(),
+            geometry: None,
+            population_census_2019: None,
+            population_published_2025: None,
+            former_units: Vec::new(),
+        };
+        let (pcode, pname) = census
+            .province
+            .clone()
+            .unwrap_or_else(|| (AreaCode("0".into()), "Province".into()));
+        areas.push(new_area(pcode, pname, Level::Province, None));
+        let mut districts: Vec<(AreaCode, String)> = census
+            .wards
+            .values()
+            .filter_map(|w| w.district.clone())
+            .collect();
+        districts.sort();
+        districts.dedup();
+        let mut district_pos = HashMap::new();
+        for (code, name) in districts {
+            district_pos.insert(code.clone(), areas.len());
+            areas.push(new_area(code, name, Level::District, Some(0)));
+        }
+        let mut ward_pos = HashMap::new();
+        for w in &wards {
+            let c = census.wards.get(&w.code);
+            let parent = c
+                .and_then(|c| c.district.as_ref())
+                .and_then(|(d, _)| district_pos.get(d).copied())
+                .unwrap_or(0);
+            ward_pos.insert(w.code.clone(), areas.len());
+            let mut a = new_area(w.code.clone(), w.name.clone(), Level::Ward, Some(parent));
+            a.geometry = Some(w.geometry.clone());
+            a.population_census_2019 = c.map(|c| c.population);
+            a.population_published_2025 = number_property(w, "population_published");
+            a.former_units = c.map(|c| c.former_units.clone()).unwrap_or_default();
+            areas.push(a);
+        }
+        let mut nb_share: HashMap<usize, (f64, f64)> = HashMap::new();
+        let mut groups_given: HashMap<usize, f64> = HashMap::new();
+        let mut nb_sums: HashMap<usize, (f64, f64)> = HashMap::new();
+        for n in &neighbourhoods {
+            let parent = ward_pos[n.parent_code.as_ref().expect("checked above")];
+            let (pop, hh) = (
+                number_property(n, "population").unwrap_or(0.0),
+                number_property(n, "households").unwrap_or(0.0),
+            );
+            let s = nb_sums.entry(parent).or_default();
+            s.0 += pop;
+            s.1 += hh;
+            nb_share.insert(areas.len(), (pop, hh));
+            if let Some(g) = number_property(n, "residential_groups") {
+                groups_given.insert(areas.len(), g);
+            }
+            let mut a = new_area(
+                n.code.clone(),
+                n.name.clone(),
+                Level::Neighbourhood,
+                Some(parent),
+            );
+            a.geometry = Some(n.geometry.clone());
+            areas.push(a);
+        }
+        let mut by_code = HashMap::new();
+        for (i, a) in areas.iter().enumerate() {
+            if let Some(prev) = by_code.insert(a.code.clone(), i) {
+                return Err(IngestError::format(&nb_file, format!("area code {:?} is used by two areas ({} and {}); codes must be unique across levels", a.code.0, areas[prev].name, a.name)).into());
+            }
+        }
+        for i in 0..areas.len() {
+            if let Some(parent) = areas[i].parent {
+                areas[parent].children.push(i);
+            }
+        }
+        let leaves: Vec<usize> = (0..areas.len())
+            .filter(|&i| areas[i].children.is_empty() && areas[i].geometry.is_some())
+            .collect();
+
+        // 4. Leaf totals: population, households, area.
+        let days = campaign.days as usize;
+        let mut own: Vec<Totals> = vec![Totals::with_days(days); areas.len()];
+        for &leaf in &leaves {
+            let a = &areas[leaf];
+            let (ward, share_pop, share_hh) = if a.level == Level::Neighbourhood {
+                let ward = a.parent.expect("neighbourhoods have wards");
+                let (pop, hh) = nb_share[&leaf];
+                let (sp, sh) = nb_sums[&ward];
+                (
+                    ward,
+                    if sp > 0.0 { pop / sp } else { 0.0 },
+                    if sh > 0.0 { hh / sh } else { 0.0 },
+                )
+            } else {
+                (leaf, 1.0, 1.0)
+            };
+            let c = census.wards.get(&areas[ward].code);
+            let population = match population {
+                PopulationSource::Census2019 => c.map(|c| c.population),
+                PopulationSource::Published2025 => areas[ward].population_published_2025,
+            }
+            .unwrap_or(0.0);
+            let t = &mut own[leaf];
+            t.population = population * share_pop;
+            t.households = c.map_or(0.0, |c| c.households) * share_hh;
+            t.area_km2 = area_km2(a.geometry.as_ref().expect("leaves have geometry"));
+        }
+
+        // 5. Teams.
+        let leaf_codes: HashSet<AreaCode> = leaves.iter().map(|&l| areas[l].code.clone()).collect();
+        let parent_codes: HashSet<AreaCode> = by_code
+            .keys()
+            .filter(|c| !leaf_codes.contains(*c))
+            .cloned()
+            .collect();
+        let teams = inputs.teams(&leaf_codes, &parent_codes)?;
+        let mut largest_tntn: HashMap<usize, u32> = HashMap::new();
+        for t in &teams {
+            let a = by_code[&t.area_code];
+            own[a].teams += 1;
+            own[a].members += u64::from(t.members);
+            own[a].observed_members += u64::from(t.members);
+            if t.kind == TeamKind::Tntn {
+                let e = largest_tntn.entry(a).or_default();
+                *e = (*e).max(t.members);
+            }
+        }
+        for (i, a) in areas.iter().enumerate() {
+            if a.level == Level::Neighbourhood {
+                let largest = largest_tntn.get(&i).copied().unwrap_or(0);
+                own[i].neighbourhoods = 1;
+                let groups = groups_given.get(&i).copied().unwrap_or_else(|| {
+                    (own[i].households / campaign.households_per_residential_group).ceil()
+                });
+                own[i].residential_groups = groups.max(0.0) as u64;
+                own[i].pairs = own[i].members / u64::from(campaign.members_per_group);
+                own[i].pairs_short = own[i].residential_groups.saturating_sub(own[i].pairs);
+                own[i].neighbourhoods_below_norm = u64::from(largest < campaign.tntn_min_members);
+                own[i].norm_members_short =
+                    u64::from(campaign.tntn_min_members.saturating_sub(largest));
+            }
+        }
+
+        phase("teams");
+        // 6. Visits, kept only inside the campaign window.
+        let team_index: HashMap<String, u32> = teams
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                (
+                    t.team_id.clone(),
+                    u32::try_from(i).expect("roster fits u32"),
+                )
+            })
+            .collect();
+        let extent = extent_of(wards.iter().map(|w| &w.geometry));
+        let (mut visits, mut visit_report) = inputs.visits(&team_index, extent)?;
+        drop_outside_window(&mut visits, &mut visit_report, &campaign);
+
+        phase("visits read");
+        // 7. Add the visits to the leaves: the code that adds a live batch.
+        let leaf_index = AreaIndex::new(
+            leaves
+                .iter()
+                .map(|&l| areas[l].geometry.clone().expect("leaf geometry"))
+                .collect(),
+        );
+        let leaf_pop: Vec<(&MultiPolygon<f64>, f64)> = leaves
+            .iter()
+            .map(|&l| {
+                (
+                    areas[l].geometry.as_ref().expect("leaf geometry"),
+                    own[l].population,
+                )
+            })
+            .collect();
+        let population_cells = hex::population_by_cell(&leaf_pop, hex_resolution);
+        let mut tally = Tally::new(
+            leaf_index,
+            leaves.clone(),
+            campaign.start,
+            campaign.days,
+            hex_resolution,
+            population_cells,
+        );
+        let outside = tally.add(&mut own, &visits);
+        tally.set_last_batch(inputs.last_batch()?);
+        let as_of_day = tally.as_of_day();
+        let as_of = campaign.start + Days::new(u64::from(as_of_day));
+
+        phase("join and aggregation");
+        // 8. Roll up and compute figures.
+        // Parents without a geometry of their own get the union of their wards'.
+        for i in (0..areas.len()).rev() {
+            if areas[i].geometry.is_none() && !areas[i].children.is_empty() {
+                let parts: Vec<&MultiPolygon<f64>> = areas[i]
+                    .children
+                    .iter()
+                    .filter_map(|&c| areas[c].geometry.as_ref())
+                    .collect();
+                areas[i].geometry = Some(geo::unary_union(parts));
+            }
+        }
+        for i in 0..areas.len() {
+            if areas[i].level != Level::Ward && areas[i].level != Level::Neighbourhood {
+                areas[i].population_census_2019 = Some(
+                    areas[i]
+                        .children
+                        .iter()
+                        .filter_map(|&c| areas[c].population_census_2019)
+                        .sum(),
+                );
+            }
+        }
+        let (totals, figures) = aggregate(&areas, &leaves, &own, &campaign, as_of, as_of_day);
+
+        phase("roll-up");
+        let hexes = tally.hexes();
+        phase("H3 layer");
+        tracing::info!(areas = areas.len(), teams = teams.len(), visits = visits.len(), outside, %as_of, "engine loaded");
+        let engine = Self {
+            areas: Arc::new(areas),
+            by_code: Arc::new(by_code),
+            teams: Arc::new(teams),
+            campaign,
+            as_of,
+            as_of_day,
+            totals,
+            figures,
+            visit_report,
+            outside,
+            hexes,
+            population,
+            own,
+            points: vec![Arc::new(VisitPoints {
+                lon: visits.lon,
+                lat: visits.lat,
+                household: visits.household,
+            })],
+            leaves,
+            hex_resolution,
+            ranked: Default::default(),
+        };
+        Ok((engine, tally))
+    }
+}
