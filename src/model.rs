@@ -192,6 +192,31 @@ pub struct Team {
     pub area_code: AreaCode,
     /// CNSCĐ or TNTN.
     pub kind: TeamKind,
-    /// Number of members (≥ 1).
+    /// Number of members (≥ 1) from the campaign start.
     pub members: u32,
+    /// Later changes, by date (the roster's history): from `from` on, the team has `members`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<RosterChange>,
+}
+
+/// A change of a team's members, effective from a day on (0 members: the team stood down).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RosterChange {
+    /// The first day with the new number.
+    pub from: chrono::NaiveDate,
+    /// Members from that day on.
+    pub members: u32,
+}
+
+impl Team {
+    /// Members on `day`: the last change dated on or before it, else the roster's number.
+    /// `changes` must be sorted by date (for one date, the last one counts).
+    #[must_use]
+    pub fn members_on(&self, day: chrono::NaiveDate) -> u32 {
+        self.changes
+            .iter()
+            .take_while(|c| c.from <= day)
+            .last()
+            .map_or(self.members, |c| c.members)
+    }
 }

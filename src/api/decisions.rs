@@ -17,7 +17,7 @@ use super::upload::bearer;
 use crate::store::tokens::{Role, TokenInfo};
 
 /// The token of the request, if it may do what `allowed` says.
-fn require(
+pub(super) fn require(
     live: &Live,
     headers: &HeaderMap,
     what: &str,

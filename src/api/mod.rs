@@ -28,6 +28,7 @@ pub mod error;
 pub mod layers;
 pub mod live;
 pub mod params;
+pub mod roster;
 pub mod upload;
 
 use std::collections::HashMap;
@@ -38,7 +39,7 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, post, put};
 use axum::{Json, Router};
 use chrono::Days;
 use serde_json::{Value, json};
@@ -191,6 +192,11 @@ pub fn router_live(live: Arc<live::Live>, web_dir: Option<PathBuf>) -> Router {
         )
         .route("/api/plans/{id}", get(decisions::one))
         .route("/api/admin/log", get(decisions::log))
+        .route("/api/teams/{team_id}", put(roster::put_team))
+        .route(
+            "/api/roster",
+            post(roster::post_roster).layer(DefaultBodyLimit::max(upload::MAX_UPLOAD_BYTES)),
+        )
         .route(
             "/api/visits",
             post(upload::visits).layer(DefaultBodyLimit::max(upload::MAX_UPLOAD_BYTES)),

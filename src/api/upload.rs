@@ -110,29 +110,7 @@ pub async fn visits(
             "header `Idempotency-Key`: missing or longer than 200 characters; send one key per batch (e.g. a UUID) so that a re-sent batch counts once".into(),
         ));
     }
-    let kind = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let label = Path::new("POST /api/visits");
-    let expected = "one row per visit";
-    let table = match kind.as_str() {
-        "text/csv" => Table::from_csv(label, &body, expected),
-        "application/json" => Table::from_json_records(label, &body, expected),
-        XLSX => Table::from_xlsx(label, &body, expected),
-        other => {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "Content-Type {:?}: expected text/csv, application/json (an array of records) or {XLSX}",
-                if other.is_empty() { "(none)" } else { other }
-            )));
-        }
-    }
-    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let table = read_body(&headers, &body, "POST /api/visits", "one row per visit")?;
     if table.height() > MAX_UPLOAD_ROWS {
         return Err(ApiError::BadRequest(format!(
             "{} rows: at most {MAX_UPLOAD_ROWS} per batch; split the file",
@@ -141,35 +119,10 @@ pub async fn visits(
     }
     // Scope: every team of the batch must be homed in one of the token's wards.
     if !token.wards.is_empty() {
-        let snap = live.current();
-        let e = snap.engine();
-        // Team id → its ward, once per batch.
-        let ward_of: std::collections::HashMap<&str, &str> = e
-            .teams()
-            .iter()
-            .filter_map(|t| {
-                let mut p = e.position(&t.area_code.0)?;
-                while e.areas()[p].level > crate::Level::Ward {
-                    p = e.areas()[p].parent?;
-                }
-                Some((t.team_id.as_str(), e.areas()[p].code.0.as_str()))
-            })
-            .collect();
         let teams = table
             .text("team_id", "the id of the visiting team")
             .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-        let mut outside: Vec<String> = teams
-            .iter()
-            .flatten()
-            .filter(|t| {
-                ward_of
-                    .get(t.as_str())
-                    .is_some_and(|w| !token.wards.iter().any(|x| x == w))
-            })
-            .cloned()
-            .collect();
-        outside.sort();
-        outside.dedup();
+        let outside = outside_scope(&live, &token, teams.iter().flatten().map(String::as_str));
         if !outside.is_empty() {
             return Err(ApiError::Forbidden(format!(
                 "token {} may upload for wards {}; teams {} are homed elsewhere (nothing was stored)",
@@ -225,4 +178,76 @@ pub async fn visits(
             "Idempotency-Key already used by batch {batch} with other content; nothing was stored (use a new key for a new batch)"
         ))),
     }
+}
+
+/// A request body as a table: CSV (`text/csv`), JSON records (`application/json`) or the first
+/// sheet of an XLSX workbook; `label` names it in messages.
+///
+/// # Errors
+/// 415 for another content type, 400 for a body that cannot be read.
+pub(super) fn read_body(
+    headers: &HeaderMap,
+    body: &[u8],
+    label: &str,
+    expected: &str,
+) -> Result<Table, ApiError> {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let label = Path::new(label);
+    match kind.as_str() {
+        "text/csv" => Table::from_csv(label, body, expected),
+        "application/json" => Table::from_json_records(label, body, expected),
+        XLSX => Table::from_xlsx(label, body, expected),
+        other => {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "Content-Type {:?}: expected text/csv, application/json (an array of records) or {XLSX}",
+                if other.is_empty() { "(none)" } else { other }
+            )));
+        }
+    }
+    .map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+/// The teams among `teams` homed outside the wards of `token` (sorted, each once); none when
+/// the token has no ward limit. Unknown teams are left to the row checks.
+pub(super) fn outside_scope<'a>(
+    live: &Live,
+    token: &crate::store::tokens::TokenInfo,
+    teams: impl Iterator<Item = &'a str>,
+) -> Vec<String> {
+    if token.wards.is_empty() {
+        return Vec::new();
+    }
+    let snap = live.current();
+    let e = snap.engine();
+    // Team id → its ward, once per request.
+    let ward_of: std::collections::HashMap<&str, &str> = e
+        .teams()
+        .iter()
+        .filter_map(|t| {
+            let mut p = e.position(&t.area_code.0)?;
+            while e.areas()[p].level > crate::Level::Ward {
+                p = e.areas()[p].parent?;
+            }
+            Some((t.team_id.as_str(), e.areas()[p].code.0.as_str()))
+        })
+        .collect();
+    let mut outside: Vec<String> = teams
+        .filter(|t| {
+            ward_of
+                .get(t)
+                .is_some_and(|w| !token.wards.iter().any(|x| x == w))
+        })
+        .map(str::to_owned)
+        .collect();
+    outside.sort();
+    outside.dedup();
+    outside
 }

@@ -10,7 +10,7 @@
 //! | `density_per_km2` | `population / area_km2` |
 //! | `residents_per_member` | `population / members` (none when there are no members) |
 //! | `coverage_ratio` | `min(1, households_reached / households)` (none when households = 0) |
-//! | `visits_per_member_day` | `visits in window / (members × window days)` |
+//! | `visits_per_member_day` | `visits in window / member-days in window` (see `per_member_rate`) |
 //! | `new_households_per_day` | `households first reached in window / window days` |
 //! | `target_households` | `ceil(target_coverage × households)` |
 //! | `remaining_households` | `max(0, target_households − households_reached)` |
@@ -18,7 +18,7 @@
 //! | `projected_completion` | `as_of + days_to_target` |
 //! | `completion_optimistic`, `completion_pessimistic` | the same with the window's mean daily pace ± one standard deviation (scaled by members / observed members in a what-if); parents: the slowest child's |
 //! | `on_track` | leaves: `projected_completion ≤ deadline` (false when there is no projection); parents: every child on track |
-//! | `per_member_rate` | `households first reached in window / (members × window days)`; when 0 or undefined, the configured fallback capacity |
+//! | `per_member_rate` | `households first reached in window / member-days in window` (each day counts the members on that day's roster: `members × window days` when the roster did not change); when 0 or undefined, the configured fallback capacity |
 //! | `days_left` | `deadline − as_of` (≥ 1: visits after the deadline are rejected) |
 //! | `members_needed` | leaves: [`projection::members_needed`]: the smallest number of added members, in whole groups of `members_per_group` (pairs), with `days_to_target ≤ days_left`; parents: the sum of their children's |
 //! | `norm_members_short` | neighbourhoods: `max(0, tntn_min_members − largest TNTN team)`; parents: the sum |
@@ -143,6 +143,8 @@ pub struct Totals {
     pub members: u64,
     /// Members when the visits were observed (differs from `members` only in a what-if).
     pub observed_members: u64,
+    /// Members on each campaign day (the roster's history: a change counts from its day).
+    pub daily_members: Vec<u64>,
     /// Visits located here.
     pub visits: u64,
     /// Visits per [`Service`], in [`Service::ALL`] order.
@@ -181,6 +183,7 @@ impl Totals {
             daily_visits: vec![0; days],
             daily_new_households: vec![0; days],
             daily_service: vec![[0; 5]; days],
+            daily_members: vec![0; days],
             ..Self::default()
         }
     }
@@ -213,6 +216,9 @@ impl Totals {
                 *x += y;
             }
         }
+        for (a, b) in self.daily_members.iter_mut().zip(&other.daily_members) {
+            *a += b;
+        }
         self.neighbourhoods += other.neighbourhoods;
         self.neighbourhoods_below_norm += other.neighbourhoods_below_norm;
         self.norm_members_short += other.norm_members_short;
@@ -236,13 +242,15 @@ fn sum_window(series: &[u64], (first, days): (usize, usize)) -> u64 {
 }
 
 /// Households first reached per member per day in the window, or the fallback when that is 0
-/// or undefined. Returns the rate and whether it was observed.
+/// or undefined: `new households in window / member-days in window`, where each day counts the
+/// members on that day's roster. Returns the rate and whether it was observed.
 #[must_use]
 pub fn per_member_rate(t: &Totals, campaign: &Campaign, as_of_day: u32) -> (f64, bool) {
     let w = window(campaign, as_of_day);
     let new = sum_window(&t.daily_new_households, w) as f64;
-    if t.observed_members > 0 && new > 0.0 {
-        (new / (t.observed_members as f64 * w.1 as f64), true)
+    let member_days = sum_window(&t.daily_members, w) as f64;
+    if member_days > 0.0 && new > 0.0 {
+        (new / member_days, true)
     } else {
         (campaign.fallback_households_per_member_day, false)
     }
@@ -401,8 +409,10 @@ pub fn figures(
         visits_dvc_account: t.per_service[Service::DvcAccount.index()],
         visits_online_payment: t.per_service[Service::OnlinePayment.index()],
         visits_qr_payment: t.per_service[Service::QrPayment.index()],
-        visits_per_member_day: (t.members > 0)
-            .then(|| visits_in_window / (t.members as f64 * w.1 as f64)),
+        visits_per_member_day: {
+            let member_days = sum_window(&t.daily_members, w);
+            (member_days > 0).then(|| visits_in_window / member_days as f64)
+        },
         new_households_per_day,
         remaining_households: remaining,
         days_to_target,
@@ -489,6 +499,7 @@ mod tests {
         t.teams = 2;
         t.members = 10;
         t.observed_members = 10;
+        t.daily_members = vec![10; 60];
         for d in 0..20 {
             t.daily_visits[d] = 100;
             t.daily_new_households[d] = if d >= 13 { 70 } else { 50 };
@@ -535,8 +546,31 @@ mod tests {
         // No members at all: fallback 8 per member-day; 860 / (8 × 5) = 21.5 → 22 (11 pairs).
         t.members = 0;
         t.observed_members = 0;
+        t.daily_members = vec![0; 60];
         assert_eq!(per_member_rate(&t, &c, 55), (8.0, false));
         assert_eq!(leaf_members_needed(&t, &c, as_of, 55), Some(22));
+    }
+
+    #[test]
+    fn pace_counts_the_members_of_each_day() {
+        let c = campaign();
+        let mut t = ward();
+        // The team grew from 10 to 20 members on day 16: the 7-day window (days 13–19) holds
+        // 3 × 10 + 4 × 20 = 110 member-days; 490 new households / 110 = 4.4545… per member-day.
+        for d in 16..60 {
+            t.daily_members[d] = 20;
+        }
+        t.members = 20;
+        t.observed_members = 20;
+        let (rate, observed) = per_member_rate(&t, &c, 19);
+        assert!(observed);
+        assert!((rate - 490.0 / 110.0).abs() < 1e-12, "{rate}");
+        // 700 visits in the window / 110 member-days.
+        let as_of = NaiveDate::from_ymd_opt(2025, 10, 20).unwrap();
+        let f = figures("1", "W", Level::Ward, None, &t, &c, as_of, 19);
+        assert!((f.visits_per_member_day.unwrap() - 700.0 / 110.0).abs() < 1e-12);
+        // Remaining 860 at 4.4545… × 20 = 89.09 a day → ceil(9.65) = 10 days.
+        assert_eq!(f.days_to_target, Some(10));
     }
 
     #[test]
@@ -560,6 +594,7 @@ mod tests {
         assert_eq!(at(&t).days_to_target, Some(11));
         t.members = 0;
         t.observed_members = 0;
+        t.daily_members = vec![0; 60];
         let f = at(&t);
         assert_eq!(f.days_to_target, None);
         assert!(!f.on_track);

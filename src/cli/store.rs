@@ -19,6 +19,9 @@ pub enum ImportKind {
     Visits,
     /// A roster (CSV or Parquet): teams added or updated.
     Teams,
+    /// Changes of members from a day on (CSV, XLSX or Parquet: `team_id`, `effective_from`,
+    /// `members`); the history is kept, and the pace counts the members of each day.
+    RosterChanges,
     /// The 2025 ward polygons (GeoJSON): a new version.
     Wards,
     /// Neighbourhood polygons (GeoJSON with `code`, `name`, `ward_code`): a new version.
@@ -103,6 +106,7 @@ pub fn import(kind: ImportKind, file: &Path, db: &Path) -> anyhow::Result<ExitCo
     let receipt: Receipt = match kind {
         ImportKind::Visits => store.import_visits(file, &feed),
         ImportKind::Teams => store.import_teams(file),
+        ImportKind::RosterChanges => store.import_roster_changes(file),
         ImportKind::Wards => store.import_document("wards", file),
         ImportKind::Neighbourhoods => store.import_document("neighbourhoods", file),
         ImportKind::Census => store.import_document("census", file),

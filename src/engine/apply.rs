@@ -157,6 +157,16 @@ impl Engine {
         tally.set_last_batch(batch);
         let as_of_day = tally.as_of_day();
         let as_of = self.campaign.start + Days::new(u64::from(as_of_day));
+        if as_of_day != self.as_of_day {
+            super::load::staff(
+                &mut own,
+                &self.areas,
+                &self.by_code,
+                &self.teams,
+                &self.campaign,
+                as_of_day,
+            );
+        }
         let (totals, figures) = aggregate(
             &self.areas,
             &self.leaves,

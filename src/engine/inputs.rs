@@ -12,7 +12,7 @@ use super::{DAY_MS, EngineError};
 use crate::error::{IngestError, Problems};
 use crate::ingest::boundaries::{AreaFeature, BoundaryFields, read_boundaries};
 use crate::ingest::census::{Census, read_census};
-use crate::ingest::teams::read_teams;
+use crate::ingest::teams::{attach_changes, read_roster_changes, read_teams};
 use crate::ingest::visits::{Extent, VisitReport, Visits, read_visits};
 use crate::metrics::Campaign;
 use crate::model::{AreaCode, Team};
@@ -28,6 +28,8 @@ pub struct DataPaths {
     pub neighbourhoods: PathBuf,
     /// Team roster (CSV or Parquet).
     pub teams: PathBuf,
+    /// Changes of members over time (CSV: `team_id`, `effective_from`, `members`); optional.
+    pub roster_changes: PathBuf,
     /// Visits (Parquet or CSV).
     pub visits: PathBuf,
     /// Campaign settings and norms (TOML).
@@ -36,8 +38,8 @@ pub struct DataPaths {
 
 impl DataPaths {
     /// The bundled layout under `dir`: `wards_2025.geojson`, `census_2019.csv`, `norms.toml`, and
-    /// `synthetic/{neighbourhoods.geojson, teams.csv, visits.parquet}` (or `visits.csv` when there
-    /// is no Parquet file).
+    /// `synthetic/{neighbourhoods.geojson, teams.csv, roster_changes.csv, visits.parquet}`
+    /// (`visits.csv` when there is no Parquet file; no roster changes when that file is absent).
     #[must_use]
     pub fn in_dir(dir: &Path) -> Self {
         let synthetic = dir.join("synthetic");
@@ -46,6 +48,7 @@ impl DataPaths {
             census: dir.join("census_2019.csv"),
             neighbourhoods: synthetic.join("neighbourhoods.geojson"),
             teams: synthetic.join("teams.csv"),
+            roster_changes: synthetic.join("roster_changes.csv"),
             visits: if synthetic.join("visits.parquet").exists()
                 || !synthetic.join("visits.csv").exists()
             {
@@ -147,7 +150,13 @@ impl Inputs for DataPaths {
         leaves: &HashSet<AreaCode>,
         parents: &HashSet<AreaCode>,
     ) -> Result<Vec<Team>, IngestError> {
-        read_teams(&self.teams, leaves, parents)
+        let mut teams = read_teams(&self.teams, leaves, parents)?;
+        if self.roster_changes.exists() {
+            let ids: HashSet<String> = teams.iter().map(|t| t.team_id.clone()).collect();
+            let changes = read_roster_changes(&self.roster_changes, &ids, NaiveDate::MAX)?;
+            attach_changes(&mut teams, changes);
+        }
+        Ok(teams)
     }
 
     fn visits(

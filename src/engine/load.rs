@@ -17,8 +17,9 @@ use super::{
 use crate::error::IngestError;
 use crate::hex;
 use crate::index::AreaIndex;
+use crate::metrics::Campaign;
 use crate::metrics::Totals;
-use crate::model::{AreaCode, Level, TeamKind};
+use crate::model::{AreaCode, Level, Team, TeamKind};
 
 fn area_km2(g: &MultiPolygon<f64>) -> f64 {
     g.geodesic_area_unsigned() / 1e6
@@ -207,30 +208,13 @@ impl Engine {
             .cloned()
             .collect();
         let teams = inputs.teams(&leaf_codes, &parent_codes)?;
-        let mut largest_tntn: HashMap<usize, u32> = HashMap::new();
-        for t in &teams {
-            let a = by_code[&t.area_code];
-            own[a].teams += 1;
-            own[a].members += u64::from(t.members);
-            own[a].observed_members += u64::from(t.members);
-            if t.kind == TeamKind::Tntn {
-                let e = largest_tntn.entry(a).or_default();
-                *e = (*e).max(t.members);
-            }
-        }
         for (i, a) in areas.iter().enumerate() {
             if a.level == Level::Neighbourhood {
-                let largest = largest_tntn.get(&i).copied().unwrap_or(0);
                 own[i].neighbourhoods = 1;
                 let groups = groups_given.get(&i).copied().unwrap_or_else(|| {
                     (own[i].households / campaign.households_per_residential_group).ceil()
                 });
                 own[i].residential_groups = groups.max(0.0) as u64;
-                own[i].pairs = own[i].members / u64::from(campaign.members_per_group);
-                own[i].pairs_short = own[i].residential_groups.saturating_sub(own[i].pairs);
-                own[i].neighbourhoods_below_norm = u64::from(largest < campaign.tntn_min_members);
-                own[i].norm_members_short =
-                    u64::from(campaign.tntn_min_members.saturating_sub(largest));
             }
         }
 
@@ -280,6 +264,7 @@ impl Engine {
         tally.set_last_batch(inputs.last_batch()?);
         let as_of_day = tally.as_of_day();
         let as_of = campaign.start + Days::new(u64::from(as_of_day));
+        staff(&mut own, &areas, &by_code, &teams, &campaign, as_of_day);
 
         phase("join and aggregation");
         // 8. Roll up and compute figures.
@@ -335,5 +320,52 @@ impl Engine {
             ranked: Default::default(),
         };
         Ok((engine, tally))
+    }
+}
+
+/// Sets the team figures of every area's direct totals from the roster as of campaign day
+/// `as_of_day`: teams with members, members (and observed members), members on each day (the
+/// pace counts member-days), and for neighbourhoods the pairs and the TNTN norm. Called at load
+/// and again after each batch, since a batch may move the "as of" day past a roster change.
+pub(super) fn staff(
+    own: &mut [Totals],
+    areas: &[Area],
+    by_code: &HashMap<AreaCode, usize>,
+    teams: &[Team],
+    campaign: &Campaign,
+    as_of_day: u32,
+) {
+    let today = campaign.start + Days::new(u64::from(as_of_day));
+    for t in own.iter_mut() {
+        t.teams = 0;
+        t.members = 0;
+        t.observed_members = 0;
+        t.daily_members.iter_mut().for_each(|m| *m = 0);
+    }
+    let mut largest_tntn: HashMap<usize, u32> = HashMap::new();
+    for team in teams {
+        let a = by_code[&team.area_code];
+        let now = team.members_on(today);
+        let t = &mut own[a];
+        t.teams += u64::from(now > 0);
+        t.members += u64::from(now);
+        t.observed_members += u64::from(now);
+        for (d, m) in t.daily_members.iter_mut().enumerate() {
+            *m += u64::from(team.members_on(campaign.start + Days::new(d as u64)));
+        }
+        if team.kind == TeamKind::Tntn {
+            let e = largest_tntn.entry(a).or_default();
+            *e = (*e).max(now);
+        }
+    }
+    for (i, a) in areas.iter().enumerate() {
+        if a.level == Level::Neighbourhood {
+            let largest = largest_tntn.get(&i).copied().unwrap_or(0);
+            let t = &mut own[i];
+            t.pairs = t.members / u64::from(campaign.members_per_group);
+            t.pairs_short = t.residential_groups.saturating_sub(t.pairs);
+            t.neighbourhoods_below_norm = u64::from(largest < campaign.tntn_min_members);
+            t.norm_members_short = u64::from(campaign.tntn_min_members.saturating_sub(largest));
+        }
     }
 }

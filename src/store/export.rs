@@ -12,12 +12,13 @@ use super::{Store, StoreError, key_from_sql};
 use crate::model::Service;
 
 /// The files an export writes, relative to its directory.
-pub const EXPORT_FILES: [&str; 6] = [
+pub const EXPORT_FILES: [&str; 7] = [
     "wards_2025.geojson",
     "census_2019.csv",
     "norms.toml",
     "synthetic/neighbourhoods.geojson",
     "synthetic/teams.csv",
+    "synthetic/roster_changes.csv",
     "synthetic/visits.parquet",
 ];
 
@@ -85,6 +86,29 @@ impl Store {
             w.flush().map_err(werr(&path))?;
         }
         written.push(path);
+        // The roster's history (only when there is one), oldest first as stored.
+        let path = dir.join("synthetic/roster_changes.csv");
+        let changes = self.roster_changes()?;
+        if changes.is_empty() {
+            if path.exists() {
+                std::fs::remove_file(&path).map_err(werr(&path))?;
+            }
+        } else {
+            let mut w =
+                csv::Writer::from_writer(BufWriter::new(File::create(&path).map_err(werr(&path))?));
+            let io = |e: csv::Error| StoreError::Write {
+                file: path.clone(),
+                message: e.to_string(),
+            };
+            w.write_record(["team_id", "effective_from", "members"])
+                .map_err(io)?;
+            for (team, c) in changes {
+                w.write_record([team, c.from.to_string(), c.members.to_string()])
+                    .map_err(io)?;
+            }
+            w.flush().map_err(werr(&path))?;
+            written.push(path);
+        }
         // Visits, as the generator writes them.
         let path = dir.join("synthetic/visits.parquet");
         self.write_visits_parquet(&path)?;

@@ -96,7 +96,7 @@ fn file_name(path: &Path) -> String {
 }
 
 impl Store {
-    fn begin_batch(
+    pub(super) fn begin_batch(
         tx: &rusqlite::Transaction<'_>,
         kind: &str,
         source: &str,
@@ -110,7 +110,7 @@ impl Store {
         Ok((tx.last_insert_rowid(), at))
     }
 
-    fn finish_batch(
+    pub(super) fn finish_batch(
         tx: &rusqlite::Transaction<'_>,
         receipt: &Receipt,
         action: &str,

@@ -161,8 +161,13 @@ impl Inputs for Store {
                 area_code: code,
                 kind,
                 members,
+                changes: Vec::new(),
             });
         }
+        let changes = self
+            .roster_changes()
+            .map_err(|e| IngestError::format(&self.path, e.to_string()))?;
+        crate::ingest::teams::attach_changes(&mut out, changes);
         if problems.is_empty() {
             Ok(out)
         } else {

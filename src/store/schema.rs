@@ -84,4 +84,16 @@ pub const MIGRATIONS: &[&str] = &[
         plan       TEXT NOT NULL
     );
     ",
+    // 4: the roster's history: changes of a team's members from a day on. All are kept; for
+    // one team and day, the latest row counts.
+    "
+    CREATE TABLE roster_changes (
+        id             INTEGER PRIMARY KEY,
+        team           INTEGER NOT NULL REFERENCES teams (id),
+        effective_from TEXT NOT NULL,
+        members        INTEGER NOT NULL CHECK (members >= 0),
+        batch          INTEGER NOT NULL REFERENCES batches (id)
+    );
+    CREATE INDEX roster_changes_team ON roster_changes (team, effective_from);
+    ",
 ];

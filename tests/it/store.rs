@@ -427,3 +427,81 @@ fn import_export_backup_and_log_on_the_command_line() {
     let (_, log, _) = phuso(&["log", "--db", d]);
     assert_eq!(log.lines().count(), 7);
 }
+
+#[test]
+fn roster_changes_count_from_their_day_and_survive_export() {
+    let (dir, mut store) = tiny_store("store_roster_changes");
+    let before = from_store(&store);
+    let n1 = before.position("90001-01").unwrap();
+    let n2 = before.position("90001-02").unwrap();
+    assert_eq!(before.own_totals()[n1].daily_members, vec![4; 10]);
+    // Bad rows are listed together and nothing is stored.
+    let f = dir.join("changes.csv");
+    std::fs::write(
+        &f,
+        "team_id,effective_from,members\nT9,2025-10-02,8\nT1,02/10/2025,8\nT1,2025-12-01,8\nT1,2025-10-02,-1\n",
+    )
+    .unwrap();
+    let e = store.import_roster_changes(&f).unwrap_err().to_string();
+    for part in [
+        "row 1: column `team_id`: unknown team \"T9\"",
+        "row 2: column `effective_from`: value \"02/10/2025\"; expected a date YYYY-MM-DD",
+        "row 3: column `effective_from`: 2025-12-01 for team \"T1\" is after the campaign's last day 2025-10-10",
+        "row 4: column `members`: value \"-1\"; expected a whole number ≥ 0",
+    ] {
+        assert!(e.contains(part), "{part}\n{e}");
+    }
+    assert!(store.roster_changes().unwrap().is_empty());
+    // T1 grows from 4 to 8 on 2 October; T2 stands down on 3 October.
+    std::fs::write(
+        &f,
+        "team_id,effective_from,members\nT1,2025-10-02,8\nT2,2025-10-03,0\n",
+    )
+    .unwrap();
+    let r = store.import_roster_changes(&f).unwrap();
+    assert_eq!((r.rows_read, r.rows_accepted, r.duplicates), (2, 2, 0));
+    // The same file again changes nothing.
+    let again = store.import_roster_changes(&f).unwrap();
+    assert_eq!((again.rows_accepted, again.duplicates), (0, 2));
+    let after = from_store(&store);
+    assert_eq!(after.as_of().to_string(), "2025-10-03");
+    let t1 = &after.own_totals()[n1];
+    assert_eq!(t1.daily_members, vec![4, 8, 8, 8, 8, 8, 8, 8, 8, 8]);
+    assert_eq!((t1.members, t1.teams), (8, 1));
+    let t2 = &after.own_totals()[n2];
+    assert_eq!(t2.daily_members, vec![2, 2, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!((t2.members, t2.teams), (0, 0));
+    // The pace counts member-days: the 2-day window (2–3 October) holds 8 + 8 for T1's area.
+    let f1 = &after.figures()[n1];
+    let visits_in_window: u64 = t1.daily_visits[1..3].iter().sum();
+    assert!(visits_in_window > 0);
+    assert_eq!(
+        f1.visits_per_member_day,
+        Some(visits_in_window as f64 / 16.0)
+    );
+    let b1 = &before.figures()[n1];
+    assert_eq!(
+        b1.visits_per_member_day,
+        Some(visits_in_window as f64 / 8.0)
+    );
+    assert_eq!(
+        after.figures()[n2].days_to_target,
+        None,
+        "no members, no projection"
+    );
+    // The export holds the history, and a report over it gives the same figures.
+    let out = dir.join("export");
+    store.export(&out, false).unwrap();
+    let csv = std::fs::read_to_string(out.join("synthetic/roster_changes.csv")).unwrap();
+    assert_eq!(
+        csv,
+        "team_id,effective_from,members\nT1,2025-10-02,8\nT2,2025-10-03,0\n"
+    );
+    let files = Engine::load(&EngineConfig::for_dir(&out)).unwrap();
+    assert_same_figures(&files, &after, "export with roster changes");
+    // Every change is in the log.
+    assert_eq!(
+        store.log().unwrap().last().unwrap().action,
+        "roster changes"
+    );
+}

@@ -475,3 +475,97 @@ async fn an_xlsx_sheet_is_read_like_a_csv() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn roster_edits_change_the_members_from_their_day() {
+    let s = server("roster_edits", ReadAccess::Open);
+    let members = |v: &Value| v["province"]["members"].as_u64().unwrap();
+    let (_, before) = send(&s, "GET", "/api/summary", None, &[], "").await;
+    let put = |token: &str, team: &str, body: &str| {
+        let (token, uri, body) = (
+            token.to_owned(),
+            format!("/api/teams/{team}"),
+            body.to_owned(),
+        );
+        let s = &s;
+        async move {
+            send(
+                s,
+                "PUT",
+                &uri,
+                Some(&token),
+                &[("content-type", "application/json")],
+                &body,
+            )
+            .await
+        }
+    };
+    let edit = r#"{"members": 9, "effective_from": "2025-10-02"}"#;
+    // A viewer may not; an uploader only for the teams of its wards.
+    let (status, err) = put(&s.viewer, "T1", edit).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    let (status, err) = put(&s.uploader, "T3", edit).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    assert!(
+        err["error"]
+            .as_str()
+            .unwrap()
+            .contains("teams T3 are homed elsewhere"),
+        "{err}"
+    );
+    let (status, err) = put(&s.admin, "T9", edit).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{err}");
+    let (status, err) = put(
+        &s.admin,
+        "T1",
+        r#"{"members": -3, "effective_from": "2025-10-02"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    let (status, err) = put(
+        &s.admin,
+        "T1",
+        r#"{"members": 3, "effective_from": "2026-01-01"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert!(
+        err["error"]
+            .as_str()
+            .unwrap()
+            .contains("after the campaign's last day 2025-10-10"),
+        "{err}"
+    );
+    // T1: 4 → 9 members from 2 October.
+    let (status, r) = put(&s.uploader, "T1", edit).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(
+        (r["rows_accepted"].as_u64(), r["kind"].as_str()),
+        (Some(1), Some("teams"))
+    );
+    settled(&s).await;
+    let (_, after) = send(&s, "GET", "/api/summary", None, &[], "").await;
+    assert_eq!(members(&after), members(&before) + 5);
+    // A roster upload: T2 stands down from 3 October.
+    let (status, r) = send(
+        &s,
+        "POST",
+        "/api/roster",
+        Some(&s.admin),
+        &[("content-type", "text/csv")],
+        "team_id,effective_from,members\nT2,2025-10-03,0\n",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    settled(&s).await;
+    let (_, after2) = send(&s, "GET", "/api/summary", None, &[], "").await;
+    assert_eq!(members(&after2), members(&after) - 2);
+    // The live figures equal a report over the export, roster history included.
+    let exported = scratch("roster_edits_export");
+    Store::open(&s.db, false)
+        .unwrap()
+        .export(&exported, true)
+        .unwrap();
+    let fresh = Engine::load(&EngineConfig::for_dir(&exported)).unwrap();
+    assert_eq!(s.live.current().engine().figures(), fresh.figures());
+}
