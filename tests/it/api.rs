@@ -322,6 +322,23 @@ async fn exports_and_openapi() {
         let (status, _, _) = get(&path.replace("{code}", "25975")).await;
         assert_eq!(status, StatusCode::OK, "{path}");
     }
+    // Every route of the router is described (read from the router's source, so a new route
+    // without a description fails here).
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/api/mod.rs")).unwrap();
+    let routes: Vec<&str> = source
+        .split(".route(")
+        .skip(1)
+        .filter_map(|r| r.trim_start().strip_prefix('"')?.split('"').next())
+        .filter(|r| *r != "/api" && !r.contains('*'))
+        .collect();
+    assert!(routes.len() >= 19, "{routes:?}");
+    for r in routes {
+        assert!(
+            doc["paths"].get(r).is_some(),
+            "route {r} missing from the OpenAPI document"
+        );
+    }
 }
 
 #[test]
