@@ -260,13 +260,19 @@ pub fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", message(&e));
-            // Input problems (unreadable, malformed, missing columns) exit with 2.
-            let input = e.chain().any(|c| {
-                c.is::<IngestError>()
-                    || c.is::<EngineError>()
-                    || c.is::<GenerateError>()
-                    || c.is::<phuso::store::StoreError>()
-            });
+            // Input problems (unreadable, malformed, missing columns, a foreign, newer or
+            // damaged store) exit with 2; the machine failing (disk full, I/O) with 1.
+            let system = e
+                .chain()
+                .filter_map(|c| c.downcast_ref::<phuso::store::StoreError>())
+                .any(phuso::store::StoreError::is_system);
+            let input = !system
+                && e.chain().any(|c| {
+                    c.is::<IngestError>()
+                        || c.is::<EngineError>()
+                        || c.is::<GenerateError>()
+                        || c.is::<phuso::store::StoreError>()
+                });
             ExitCode::from(if input { 2 } else { 1 })
         }
     }

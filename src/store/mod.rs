@@ -34,7 +34,7 @@ pub const APPLICATION_ID: i32 = 0x5048_534F;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// SQLite failed (disk full, I/O error, locked, …).
-    #[error("{}: {what}: {source}", file.display())]
+    #[error("{}: {what}: {source}{}", file.display(), sqlite_hint(source))]
     Sqlite {
         /// The store file.
         file: PathBuf,
@@ -97,6 +97,48 @@ pub enum StoreError {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+}
+
+/// What to do about an SQLite error, when there is something to say.
+pub(crate) fn sqlite_hint(e: &rusqlite::Error) -> &'static str {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DiskFull) => {
+            " (the disk is full: nothing of this write was stored; free space, then send it again)"
+        }
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
+            " (the store file is damaged: restore the last backup (`phuso backup` writes one) or re-create it with `phuso import`)"
+        }
+        Some(rusqlite::ErrorCode::SystemIoFailure) => {
+            " (the disk failed to read or write: nothing of this write was stored; check the disk, then send it again)"
+        }
+        Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen) => {
+            " (the file or its folder cannot be written: check permissions)"
+        }
+        _ => "",
+    }
+}
+
+impl StoreError {
+    /// True when the machine failed (disk full, I/O error), not the input or the store's
+    /// content: the command line exits with 1 for these, 2 for the others.
+    #[must_use]
+    pub fn is_system(&self) -> bool {
+        match self {
+            Self::Sqlite { source, .. } => matches!(
+                source.sqlite_error_code(),
+                Some(
+                    rusqlite::ErrorCode::DiskFull
+                        | rusqlite::ErrorCode::SystemIoFailure
+                        | rusqlite::ErrorCode::ReadOnly
+                        | rusqlite::ErrorCode::CannotOpen
+                        | rusqlite::ErrorCode::DatabaseBusy
+                        | rusqlite::ErrorCode::DatabaseLocked
+                )
+            ),
+            Self::Write { .. } => true,
+            _ => false,
+        }
+    }
 }
 
 /// Maps SQLite errors to [`StoreError::Sqlite`] naming `file` and what was being done; owns its

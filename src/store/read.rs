@@ -61,7 +61,7 @@ impl Store {
 fn sql_err(store: &Store, what: &str) -> impl Fn(rusqlite::Error) -> IngestError {
     let file = store.path.clone();
     let what = what.to_owned();
-    move |e| IngestError::format(&file, format!("{what}: {e}"))
+    move |e| IngestError::format(&file, format!("{what}: {e}{}", super::sqlite_hint(&e)))
 }
 
 impl Store {

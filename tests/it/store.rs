@@ -505,3 +505,101 @@ fn roster_changes_count_from_their_day_and_survive_export() {
         "roster changes"
     );
 }
+
+#[test]
+fn a_damaged_store_is_named_with_what_to_do_and_exit_code_2() {
+    let (dir, store) = tiny_store("store_damaged");
+    let db = store.path().to_owned();
+    drop(store); // closes and checkpoints: everything is in the main file
+    let mut bytes = std::fs::read(&db).unwrap();
+    assert!(bytes.len() > 8192, "{}", bytes.len());
+    // Keep the header page (the file still says it is SQLite and a Phủ Số store); damage the rest.
+    for (i, b) in bytes.iter_mut().enumerate().skip(4096) {
+        *b = (i % 251) as u8;
+    }
+    std::fs::write(&db, &bytes).unwrap();
+    let out = dir.join("out");
+    let (code, _, err) = phuso(&[
+        "export",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("s.db") && err.contains("the store file is damaged: restore the last backup"),
+        "{err}"
+    );
+    let (code, _, err) = phuso(&[
+        "serve",
+        "--db",
+        db.to_str().unwrap(),
+        "--addr",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("damaged"), "{err}");
+}
+
+/// A store on a 1 MiB tmpfs: a bulk import that does not fit fails with "the disk is full",
+/// exit code 1, and the store keeps exactly what it had. Needs permission to mount (root, as in
+/// CI); elsewhere it says so and checks nothing.
+#[test]
+fn a_full_disk_refuses_the_batch_and_keeps_the_store() {
+    let dir = scratch("store_full_disk");
+    let mnt = dir.join("tmpfs");
+    std::fs::create_dir_all(&mnt).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&mnt)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!(
+            "SKIPPED a_full_disk_refuses_the_batch_and_keeps_the_store: cannot mount a tmpfs here (needs root)"
+        );
+        return;
+    }
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _guard = Unmount(&mnt);
+    let db = mnt.join("s.db");
+    let mut store = Store::open(&db, true).unwrap();
+    store.import_dir(&fixture("tiny"), &no_progress).unwrap();
+    let counts = store.counts().unwrap();
+    drop(store);
+    // 40,000 visits (several MiB in the store) do not fit in what is left.
+    let big = dir.join("big.csv");
+    let mut csv = String::from("visit_id,team_id,lon,lat,ts,household_id,service\n");
+    for i in 0..40_000 {
+        csv.push_str(&format!(
+            "{},T1,106.00{},11.00{},2025-10-0{}T09:00:00+07:00,big{i},vneid_install\n",
+            500_000 + i,
+            1 + i % 8,
+            1 + i % 9,
+            1 + i % 9
+        ));
+    }
+    std::fs::write(&big, csv).unwrap();
+    let (code, _, err) = phuso(&[
+        "import",
+        "visits",
+        big.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the disk is full: nothing of this write was stored"),
+        "{err}"
+    );
+    // Nothing of the batch is in the store; it opens and loads as before.
+    let store = Store::open(&db, false).unwrap();
+    assert_eq!(store.counts().unwrap(), counts);
+    from_store(&store);
+}
