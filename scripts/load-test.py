@@ -5,7 +5,8 @@ for a bounded time. Prints errors, p50/p99 latencies per kind and accepted visit
 
 Usage: python3 scripts/load-test.py --url http://127.0.0.1:8080 --token TOKEN --teams data/synthetic/teams.csv
        [--uploaders 20] [--readers 100] [--seconds 30] [--batch 500]
-Only loopback URLs are accepted."""
+       [--area 25975] [--bbox 106.60,10.90,106.70,11.00] [--date 2025-11-04]
+Only loopback URLs are accepted. Exits with 1 when any request failed or nothing was accepted."""
 import argparse, csv, json, random, statistics, threading, time, urllib.request, urllib.parse
 
 p = argparse.ArgumentParser()
@@ -16,7 +17,11 @@ p.add_argument("--uploaders", type=int, default=20)
 p.add_argument("--readers", type=int, default=100)
 p.add_argument("--seconds", type=float, default=30)
 p.add_argument("--batch", type=int, default=500)
+p.add_argument("--area", default="25975", help="an area code to read /api/areas/{code} of")
+p.add_argument("--bbox", default="106.60,10.90,106.70,11.00", help="min_lon,min_lat,max_lon,max_lat of the uploaded points")
+p.add_argument("--date", default="2025-11-04", help="the day of the uploaded visits (inside the campaign)")
 a = p.parse_args()
+x0, y0, x1, y1 = (float(v) for v in a.bbox.split(","))
 host = urllib.parse.urlparse(a.url).hostname
 assert host in ("127.0.0.1", "localhost", "::1"), "loopback only"
 teams = [r["team_id"] for r in csv.DictReader(open(a.teams))]
@@ -39,7 +44,7 @@ def uploader(u):
         rows = ["visit_id,team_id,lon,lat,ts,household_id,service"]
         for i in range(a.batch):
             vid = 7_000_000_000 + u * 10_000_000 + n * a.batch + i
-            rows.append(f"{vid},{rng.choice(teams)},{106.60 + rng.random() * 0.1:.6f},{10.90 + rng.random() * 0.1:.6f},2025-11-04T10:00:00+07:00,lt{vid},vneid_install")
+            rows.append(f"{vid},{rng.choice(teams)},{x0 + rng.random() * (x1 - x0):.6f},{y0 + rng.random() * (y1 - y0):.6f},{a.date}T10:00:00+07:00,lt{vid},vneid_install")
         body = ("\n".join(rows) + "\n").encode()
         req = urllib.request.Request(a.url + "/api/visits", data=body, method="POST", headers={
             "Authorization": "Bearer " + a.token, "Idempotency-Key": f"load-{u}-{n}", "Content-Type": "text/csv"})
@@ -53,7 +58,7 @@ def uploader(u):
             record("upload", time.time() - t0, False, f"upload: {e}")
         n += 1
 
-READS = ["/api/summary", "/api/priorities?level=ward&limit=20", "/api/areas?level=ward", "/api/hexes?res=8", "/api/areas/25975"]
+READS = ["/api/summary", "/api/priorities?level=ward&limit=20", "/api/areas?level=ward", "/api/hexes?res=8", "/api/areas/" + a.area]
 
 def reader(r):
     rng = random.Random(1000 + r)
@@ -84,3 +89,4 @@ for kind, v in lat.items():
 print(f"accepted visits: {accepted[0]} in {elapsed:.1f} s = {accepted[0] / elapsed:.0f}/s; errors: {len(errors)}")
 for e in errors[:10]:
     print("  ", e)
+raise SystemExit(1 if errors or accepted[0] == 0 else 0)

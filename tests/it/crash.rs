@@ -46,7 +46,7 @@ fn batch(n: u64) -> String {
     body
 }
 
-fn start(db: &std::path::Path, data: &std::path::Path) -> (std::process::Child, String) {
+pub(crate) fn start(db: &std::path::Path, data: &std::path::Path) -> (std::process::Child, String) {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_phuso"))
         .args(["serve", "--addr", "127.0.0.1:0", "--db"])
         .arg(db)

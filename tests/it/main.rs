@@ -8,6 +8,7 @@ mod consistency;
 mod crash;
 mod generated;
 mod join_oracle;
+mod load;
 mod planning;
 mod store;
 mod tiny;
