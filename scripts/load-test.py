@@ -7,7 +7,7 @@ Usage: python3 scripts/load-test.py --url http://127.0.0.1:8080 --token TOKEN --
        [--uploaders 20] [--readers 100] [--seconds 30] [--batch 500]
        [--area 25975] [--bbox 106.60,10.90,106.70,11.00] [--date 2025-11-04]
 Only loopback URLs are accepted. Exits with 1 when any request failed or nothing was accepted."""
-import argparse, csv, json, random, statistics, threading, time, urllib.request, urllib.parse
+import argparse, csv, json, random, statistics, threading, time, urllib.error, urllib.request, urllib.parse
 
 p = argparse.ArgumentParser()
 p.add_argument("--url", required=True)
@@ -30,12 +30,22 @@ lock = threading.Lock()
 lat = {"upload": [], "read": []}
 errors = []
 accepted = [0]
+shed = [0]
 
 def record(kind, t, ok, what=""):
     with lock:
         lat[kind].append(t)
         if not ok:
             errors.append(what)
+
+def back_off(e):
+    """A 503 with Retry-After is the server shedding load, as designed: wait and count it."""
+    if e.code == 503 and e.headers.get("Retry-After"):
+        with lock:
+            shed[0] += 1
+        time.sleep(min(float(e.headers["Retry-After"]), 5))
+        return True
+    return False
 
 def uploader(u):
     n = 0
@@ -54,6 +64,10 @@ def uploader(u):
             record("upload", time.time() - t0, True)
             with lock:
                 accepted[0] += r["rows_accepted"]
+        except urllib.error.HTTPError as e:
+            if not back_off(e):
+                record("upload", time.time() - t0, False, f"upload: {e}")
+            continue  # the same batch again, under the same key
         except Exception as e:  # noqa: BLE001
             record("upload", time.time() - t0, False, f"upload: {e}")
         n += 1
@@ -68,6 +82,9 @@ def reader(r):
         try:
             urllib.request.urlopen(a.url + path, timeout=60).read()
             record("read", time.time() - t0, True)
+        except urllib.error.HTTPError as e:
+            if not back_off(e):
+                record("read", time.time() - t0, False, f"{path}: {e}")
         except Exception as e:  # noqa: BLE001
             record("read", time.time() - t0, False, f"{path}: {e}")
 
@@ -86,7 +103,7 @@ def pct(v, q):
 
 for kind, v in lat.items():
     print(f"{kind}: {len(v)} requests, p50 {pct(v, 0.5):.1f} ms, p99 {pct(v, 0.99):.1f} ms, max {pct(v, 1.0):.1f} ms")
-print(f"accepted visits: {accepted[0]} in {elapsed:.1f} s = {accepted[0] / elapsed:.0f}/s; errors: {len(errors)}")
+print(f"accepted visits: {accepted[0]} in {elapsed:.1f} s = {accepted[0] / elapsed:.0f}/s; shed (503, retried): {shed[0]}; errors: {len(errors)}")
 for e in errors[:10]:
     print("  ", e)
 raise SystemExit(1 if errors or accepted[0] == 0 else 0)

@@ -43,7 +43,7 @@ impl IntoResponse for ApiError {
                 return (
                     StatusCode::UNAUTHORIZED,
                     [(axum::http::header::WWW_AUTHENTICATE, "Bearer")],
-                    Json(serde_json::json!({ "error": m })),
+                    Json(serde_json::json!({ "error": capped(m) })),
                 )
                     .into_response();
             }
@@ -59,6 +59,20 @@ impl IntoResponse for ApiError {
                 )
             }
         };
-        (status, Json(serde_json::json!({ "error": message }))).into_response()
+        (
+            status,
+            Json(serde_json::json!({ "error": capped(message) })),
+        )
+            .into_response()
+    }
+}
+
+/// Messages may quote the input; at most [`MAX_MESSAGE`] characters of them leave the server.
+pub const MAX_MESSAGE: usize = 1_000;
+
+fn capped(m: String) -> String {
+    match m.char_indices().nth(MAX_MESSAGE) {
+        Some((i, _)) => format!("{}… (message cut)", &m[..i]),
+        None => m,
     }
 }

@@ -25,10 +25,12 @@
 
 pub mod decisions;
 pub mod error;
+pub mod guard;
 pub mod layers;
 pub mod live;
 pub mod params;
 pub mod roster;
+pub mod server;
 pub mod upload;
 
 use std::collections::HashMap;
@@ -37,7 +39,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, put};
 use axum::{Json, Router};
@@ -45,7 +47,7 @@ use chrono::Days;
 use serde_json::{Value, json};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
-use tower_http::trace::TraceLayer;
+use tower_http::timeout::TimeoutLayer;
 
 use self::error::ApiError;
 use crate::engine::Engine;
@@ -64,11 +66,18 @@ pub struct AppState {
     /// When this snapshot was built (RFC 3339 UTC): when the data last changed.
     built_at: String,
     /// `areas[level][tier]`: prebuilt GeoJSON.
-    areas: HashMap<Level, Vec<Arc<String>>>,
+    areas: HashMap<Level, Vec<Doc>>,
     /// Geometries and label points, shared with the snapshots that follow (visits do not move
     /// them).
     shapes: Arc<layers::Shapes>,
-    hexes: Mutex<HashMap<u8, Arc<Vec<HexStats>>>>,
+    /// H3 layers per resolution, each computed once (single flight: concurrent first requests
+    /// wait for the one computation, which finishes and stays cached even if its client has
+    /// gone). At most one per resolution (6–10) per snapshot.
+    hexes: Mutex<HashMap<u8, HexSlot>>,
+    /// The whole layer's GeoJSON per resolution, once built.
+    hex_docs: Mutex<HashMap<u8, Arc<Doc>>>,
+    /// How many H3 layers this snapshot computed (for tests of the single flight).
+    hex_computations: std::sync::atomic::AtomicUsize,
     basemap: Option<String>,
 }
 
@@ -100,18 +109,31 @@ impl AppState {
         let mut areas = HashMap::new();
         for level in Level::ALL {
             let docs = (0..layers::TIERS.len())
-                .map(|tier| Arc::new(layers::areas_document(&engine, &shapes, level, tier)))
+                .map(|tier| Doc::new(layers::areas_document(&engine, &shapes, level, tier)))
                 .collect();
             areas.insert(level, docs);
         }
+        // The default H3 layer and its document are built with the snapshot: the page asks for
+        // them after every change.
         let mut hexes = HashMap::new();
-        hexes.insert(8, Arc::new(engine.hexes_at(h3o::Resolution::Eight)));
+        let eight = HexSlot::default();
+        let layer = Arc::new(engine.hexes_at(h3o::Resolution::Eight));
+        let all: Vec<&HexStats> = layer.iter().collect();
+        let mut hex_docs = HashMap::new();
+        if all.len() <= MAX_CELLS {
+            hex_docs.insert(8, Arc::new(Doc::new(layers::hex_document(&all, 8))));
+        }
+        drop(all);
+        let _ = eight.set(layer);
+        hexes.insert(8, eight);
         Self {
             engine,
             built_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             areas,
             shapes,
             hexes: Mutex::new(hexes),
+            hex_docs: Mutex::new(hex_docs),
+            hex_computations: std::sync::atomic::AtomicUsize::new(0),
             basemap,
         }
     }
@@ -121,7 +143,69 @@ impl AppState {
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
     }
+
+    /// How many H3 layers were computed for requests (the prebuilt resolution 8 not counted).
+    #[must_use]
+    pub fn hex_computations(&self) -> usize {
+        self.hex_computations
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
+
+/// A prebuilt document, and its gzip form, made on the first request that accepts it (off the
+/// async workers) and kept with the snapshot.
+struct Doc {
+    plain: Bytes,
+    gzip: Arc<std::sync::OnceLock<Bytes>>,
+}
+
+impl Doc {
+    fn new(text: String) -> Self {
+        Self {
+            plain: Bytes::from(text),
+            gzip: Arc::default(),
+        }
+    }
+}
+
+/// True when the request accepts a gzip body.
+fn accepts_gzip(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',').any(|e| {
+                let mut parts = e.split(';');
+                let name = parts.next().unwrap_or("").trim();
+                let refused = parts.any(|p| p.trim().replace(' ', "") == "q=0");
+                (name == "gzip" || name == "*") && !refused
+            })
+        })
+}
+
+/// `bytes` gzipped at `level` (1 fast … 9 small).
+fn gzip(bytes: &[u8], level: u32) -> Bytes {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+    // Writing into a Vec cannot fail.
+    let _ = enc.write_all(bytes);
+    Bytes::from(enc.finish().unwrap_or_default())
+}
+
+/// A GeoJSON answer, already gzipped when `gzipped` (the compression layer leaves it alone).
+fn geojson_bytes(body: Bytes, gzipped: bool) -> Response {
+    let mut res = ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response();
+    res.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if gzipped {
+        res.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    res
+}
+
+/// One resolution's H3 layer, filled once.
+type HexSlot = Arc<std::sync::OnceLock<Arc<Vec<HexStats>>>>;
 
 /// The current snapshot, for a handler.
 pub struct Snap(pub Arc<AppState>);
@@ -168,21 +252,41 @@ pub fn router(state: Arc<AppState>, web_dir: Option<PathBuf>) -> Router {
     router_live(Arc::new(live::Live::read_only(state)), web_dir)
 }
 
-/// The application: API routes, the web page from `web_dir` at `/`, request tracing.
+/// The application with the default [`server::Limits`].
 pub fn router_live(live: Arc<live::Live>, web_dir: Option<PathBuf>) -> Router {
+    router_with(live, web_dir, server::Limits::default())
+}
+
+/// The application: API routes, the web page from `web_dir` at `/`; around them (outermost
+/// first) the access log, the bound on requests in flight, the guard (security headers, JSON
+/// bodies, `Origin`, JSON errors), the request timeout and compression. Expensive routes share
+/// one smaller bound.
+pub fn router_with(
+    live: Arc<live::Live>,
+    web_dir: Option<PathBuf>,
+    limits: server::Limits,
+) -> Router {
+    let csp = guard::content_security_policy(live.current().basemap.as_deref());
+    let csp = HeaderValue::from_str(&csp).unwrap_or(HeaderValue::from_static("default-src 'self'"));
+    let expensive = server::Expensive(Arc::new(tokio::sync::Semaphore::new(limits.expensive)));
+    let costly = || axum::middleware::from_fn_with_state(expensive.clone(), server::expensive);
     let api = Router::new()
         .route("/api/health", get(health))
         .route("/api/summary", get(summary))
         .route("/api/areas", get(areas))
         .route("/api/areas/{code}", get(area))
         .route("/api/priorities", get(priorities))
+        // Bounded inside: a cached document is served without a permit.
         .route("/api/hexes", get(hexes))
-        .route("/api/export/areas.csv", get(export_csv))
-        .route("/api/export/areas.parquet", get(export_parquet))
+        .route("/api/export/areas.csv", get(export_csv).layer(costly()))
+        .route(
+            "/api/export/areas.parquet",
+            get(export_parquet).layer(costly()),
+        )
         .route("/api/openapi.json", get(openapi))
-        .route("/api/audit", get(audit))
-        .route("/api/plan", post(plan))
-        .route("/api/whatif", post(whatif))
+        .route("/api/audit", get(audit).layer(costly()))
+        .route("/api/plan", post(plan).layer(costly()))
+        .route("/api/whatif", post(whatif).layer(costly()))
         .route("/api/me", get(upload::me))
         .route(
             "/api/plans",
@@ -208,16 +312,28 @@ pub fn router_live(live: Arc<live::Live>, web_dir: Option<PathBuf>) -> Router {
             read_guard,
         ))
         .with_state(live)
+        .layer(axum::Extension(expensive))
         .layer(DefaultBodyLimit::max(64 * 1024));
     let app = match web_dir {
         Some(dir) => api.fallback_service(ServeDir::new(dir)),
         None => api,
     };
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(limits.in_flight));
     app.layer(CompressionLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            limits.request,
+        ))
+        .layer(axum::middleware::from_fn_with_state(csp, guard::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            in_flight,
+            server::in_flight,
+        ))
+        .layer(axum::middleware::from_fn(server::access_log))
 }
 
-/// Serves until Ctrl-C (graceful shutdown). `on_ready` gets the bound address.
+/// Serves until Ctrl-C (graceful shutdown) with the default [`server::Limits`]. `on_ready`
+/// gets the bound address.
 ///
 /// # Errors
 /// When the address cannot be bound or the server fails.
@@ -227,15 +343,31 @@ pub async fn serve(
     listener: std::net::TcpListener,
     on_ready: impl FnOnce(std::net::SocketAddr),
 ) -> std::io::Result<()> {
+    serve_with(
+        state,
+        web_dir,
+        listener,
+        server::Limits::default(),
+        on_ready,
+    )
+    .await
+}
+
+/// As [`serve`], with `limits`.
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_with(
+    state: Arc<live::Live>,
+    web_dir: Option<PathBuf>,
+    listener: std::net::TcpListener,
+    limits: server::Limits,
+    on_ready: impl FnOnce(std::net::SocketAddr),
+) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     on_ready(listener.local_addr()?);
-    axum::serve(listener, router_live(state, web_dir))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-            tracing::info!("shutting down");
-        })
-        .await
+    server::run(router_with(state, web_dir, limits), listener, limits).await
 }
 
 type Q = Query<HashMap<String, String>>;
@@ -276,11 +408,11 @@ async fn summary(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
     })))
 }
 
-fn geojson(body: String) -> Response {
-    ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response()
-}
-
-async fn areas(Snap(s): Snap, Query(q): Q) -> Result<Response, ApiError> {
+async fn areas(
+    Snap(s): Snap,
+    Query(q): Q,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
     params::only(&q, &["level", "zoom"])?;
     let level = params::level(&q, Level::Ward)?;
     let tier = match q.get("zoom") {
@@ -292,7 +424,7 @@ async fn areas(Snap(s): Snap, Query(q): Q) -> Result<Response, ApiError> {
         .get(&level)
         .and_then(|d| d.get(tier))
         .ok_or_else(|| ApiError::Internal("missing layer".into()))?;
-    Ok(geojson(doc.as_str().to_owned()))
+    serve_doc(doc, accepts_gzip(&headers)).await
 }
 
 async fn area(
@@ -375,20 +507,46 @@ async fn priorities(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError>
     ))
 }
 
-async fn hexes(Snap(s): Snap, Query(q): Q) -> Result<Response, ApiError> {
+async fn hexes(
+    Snap(s): Snap,
+    Query(q): Q,
+    headers: axum::http::HeaderMap,
+    axum::Extension(expensive): axum::Extension<server::Expensive>,
+) -> Result<Response, ApiError> {
     params::only(&q, &["res", "bbox"])?;
     let res = params::resolution(&q)?;
     let bbox = params::bbox(&q)?;
     let key = u8::from(res);
-    let cached = s
-        .hexes
-        .lock()
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .get(&key)
-        .cloned();
+    let zip = accepts_gzip(&headers);
+    // The whole layer's document, once built, is served like the prebuilt area documents.
+    let whole = if bbox.is_none() {
+        s.hex_docs
+            .lock()
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .get(&key)
+            .cloned()
+    } else {
+        None
+    };
+    if let Some(doc) = whole {
+        return serve_doc(&doc, zip).await;
+    }
+    // Anything else is computed, within the bound on expensive work.
+    let Ok(_permit) = expensive.0.try_acquire() else {
+        return Ok(server::busy(
+            "too many H3 layers, plans, what-ifs or exports at once",
+        ));
+    };
+    let slot = Arc::clone(
+        s.hexes
+            .lock()
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .entry(key)
+            .or_default(),
+    );
     // Refuse before computing: the layer covers the areas, so the cells in the box are about the
     // areas' km² in the box over a cell's km² (counted exactly below once computed).
-    if cached.is_none() {
+    if slot.get().is_none() {
         let estimate = estimated_cells(&s.engine, bbox, res);
         if estimate > 2.0 * MAX_CELLS as f64 {
             return Err(ApiError::BadRequest(format!(
@@ -397,38 +555,67 @@ async fn hexes(Snap(s): Snap, Query(q): Q) -> Result<Response, ApiError> {
             )));
         }
     }
-    let layer = match cached {
-        Some(l) => l,
+    // Off the async workers: the layer (once, for every waiting request), the document and its
+    // compression.
+    let snap = Arc::clone(&s);
+    let doc = tokio::task::spawn_blocking(move || {
+        let layer = slot.get_or_init(|| {
+            snap.hex_computations
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Arc::new(snap.engine.hexes_at(res))
+        });
+        let cells: Vec<&HexStats> = layer
+            .iter()
+            .filter(|h| {
+                bbox.is_none_or(|b| {
+                    let ll = h3o::LatLng::from(h.cell);
+                    b.contains(ll.lng(), ll.lat())
+                })
+            })
+            .collect();
+        if cells.len() > MAX_CELLS {
+            return Err(ApiError::BadRequest(format!(
+                "{} cells at resolution {key} exceed the limit of {MAX_CELLS}; pass a smaller bbox or a coarser res",
+                cells.len()
+            )));
+        }
+        let doc = layers::hex_document(&cells, key);
+        if bbox.is_none() {
+            let doc = Arc::new(Doc::new(doc));
+            if let Ok(mut docs) = snap.hex_docs.lock() {
+                docs.insert(key, Arc::clone(&doc));
+            }
+            return Ok(Err(doc));
+        }
+        Ok(Ok(if zip {
+            gzip(doc.as_bytes(), 1)
+        } else {
+            Bytes::from(doc)
+        }))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    match doc {
+        Ok(bytes) => Ok(geojson_bytes(bytes, zip)),
+        Err(whole) => serve_doc(&whole, zip).await,
+    }
+}
+
+/// A prebuilt document, gzipped (once, off the async workers) when the client accepts it.
+async fn serve_doc(doc: &Doc, zip: bool) -> Result<Response, ApiError> {
+    if !zip {
+        return Ok(geojson_bytes(doc.plain.clone(), false));
+    }
+    let zipped = match doc.gzip.get() {
+        Some(z) => z.clone(),
         None => {
-            let engine = Arc::clone(&s.engine);
-            let computed = Arc::new(
-                tokio::task::spawn_blocking(move || engine.hexes_at(res))
-                    .await
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
-            );
-            s.hexes
-                .lock()
+            let (plain, slot) = (doc.plain.clone(), Arc::clone(&doc.gzip));
+            tokio::task::spawn_blocking(move || slot.get_or_init(|| gzip(&plain, 6)).clone())
+                .await
                 .map_err(|e| ApiError::Internal(e.to_string()))?
-                .insert(key, Arc::clone(&computed));
-            computed
         }
     };
-    let cells: Vec<&HexStats> = layer
-        .iter()
-        .filter(|h| {
-            bbox.is_none_or(|b| {
-                let ll = h3o::LatLng::from(h.cell);
-                b.contains(ll.lng(), ll.lat())
-            })
-        })
-        .collect();
-    if cells.len() > MAX_CELLS {
-        return Err(ApiError::BadRequest(format!(
-            "{} cells at resolution {key} exceed the limit of {MAX_CELLS}; pass a smaller bbox or a coarser res",
-            cells.len()
-        )));
-    }
-    Ok(geojson(layers::hex_document(&cells, key)))
+    Ok(geojson_bytes(zipped, true))
 }
 
 /// About how many H3 cells at `res` the area layer has inside `bbox`: the province's area times

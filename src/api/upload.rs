@@ -163,8 +163,10 @@ pub async fn visits(
         // Still under the store's lock: batches reach the applier in commit order.
         match stored {
             Stored::New(r, added) => {
-                live2.batch_committed(r.batch, added);
-                Ok(Stored::New(r, crate::ingest::visits::Visits::default()))
+                let mut v = v;
+                v.retain(&added);
+                live2.batch_committed(r.batch, v);
+                Ok(Stored::New(r, Vec::new()))
             }
             other => Ok(other),
         }

@@ -194,7 +194,7 @@ impl Engine {
                     let p = leaf(i, code, "code")?;
                     let now = i64::try_from(own[p].members).unwrap_or(i64::MAX);
                     let after = now.checked_add(*members).filter(|m| *m >= 0).ok_or_else(|| format!("change {i}: field `members`: {members} would leave {code:?} with fewer than 0 members (it has {now})"))?;
-                    own[p].members = u64::try_from(after).unwrap_or(0);
+                    own[p].members = within_bound(after, i, code)?;
                 }
                 Change::MoveMembers { from, to, members } => {
                     let (f, t) = (leaf(i, from, "from")?, leaf(i, to, "to")?);
@@ -204,8 +204,12 @@ impl Engine {
                             own[f].members
                         ));
                     }
+                    let after = own[t]
+                        .members
+                        .checked_add(*members)
+                        .map_or(i64::MAX, |m| i64::try_from(m).unwrap_or(i64::MAX));
+                    own[t].members = within_bound(after, i, to)?;
                     own[f].members -= members;
-                    own[t].members += members;
                 }
                 Change::SetTarget { value } => {
                     if !(*value > 0.0 && *value <= 1.0) {
@@ -452,6 +456,22 @@ fn aggregate(
     let children: Vec<&[usize]> = areas.iter().map(|a| a.children.as_slice()).collect();
     metrics::roll_up_projection(&mut figures, &children, as_of);
     (totals, figures)
+}
+
+/// Most members one area may have in a what-if: far above any real team (a ward has thousands
+/// of residents per member), low enough that no sum of areas can overflow.
+pub const MAX_MEMBERS_PER_AREA: u64 = 1_000_000;
+
+/// `members` as a count, if it is at most [`MAX_MEMBERS_PER_AREA`].
+fn within_bound(members: i64, change: usize, code: &str) -> Result<u64, String> {
+    u64::try_from(members)
+        .ok()
+        .filter(|m| *m <= MAX_MEMBERS_PER_AREA)
+        .ok_or_else(|| {
+            format!(
+                "change {change}: field `members`: would give {code:?} {members} members; at most {MAX_MEMBERS_PER_AREA} per area"
+            )
+        })
 }
 
 /// A hypothetical change for [`Engine::whatif`]; the stored data is never touched.

@@ -66,8 +66,9 @@ pub struct Upload<'a> {
 /// What storing a batch did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stored {
-    /// A new batch, committed, and the visits it added (those not stored before).
-    New(Receipt, Visits),
+    /// A new batch, committed, and which rows of the visits given it added (those not stored
+    /// before), one flag per row.
+    New(Receipt, Vec<bool>),
     /// The same key and content as an earlier batch: its receipt; nothing changed.
     AlreadyReceived(Receipt),
     /// The key was used by an earlier batch with other content; nothing changed.
@@ -551,9 +552,7 @@ impl Store {
         Self::finish_batch(&tx, &receipt, "import visits", upload.token)
             .map_err(sql("cannot record the receipt"))?;
         tx.commit().map_err(sql("cannot commit the import"))?;
-        let mut added_rows = visits.clone();
-        added_rows.retain(&keep);
-        Ok(Stored::New(receipt, added_rows))
+        Ok(Stored::New(receipt, keep))
     }
 
     /// Imports a whole data directory (the bundled layout): wards, census, norms, neighbourhoods

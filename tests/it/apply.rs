@@ -129,10 +129,12 @@ fn upload(
     let stored = store
         .store_visits(&v, &report, &team_rows, &up, &|_| {})
         .unwrap();
-    if let Stored::New(r, added) = &stored {
+    if let Stored::New(r, mask) = &stored {
+        let mut added = v.clone();
+        added.retain(mask);
         assert_eq!(added.len() as u64, r.rows_accepted);
-        *engine = engine.apply(tally, added, r.batch);
-        all.extend(added);
+        *engine = engine.apply(tally, &added, r.batch);
+        all.extend(&added);
     }
     stored
 }

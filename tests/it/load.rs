@@ -44,14 +44,14 @@ fn concurrent_uploaders_and_readers_without_errors() {
         let body = ureq_get(&addr, "/api/summary");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         let visits = v["visits"]["rows_read"].as_u64().unwrap();
-        if visits == stored as u64 || Instant::now() > until {
+        if visits == stored || Instant::now() > until {
             break visits;
         }
         std::thread::sleep(Duration::from_millis(100));
     };
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_eq!(visits, stored as u64, "live figures after the load");
+    assert_eq!(visits, stored, "live figures after the load");
 }
 
 /// A GET on a fresh connection; the body.

@@ -7,6 +7,7 @@ mod cli;
 mod consistency;
 mod crash;
 mod generated;
+mod hardening;
 mod join_oracle;
 mod load;
 mod planning;
