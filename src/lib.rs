@@ -28,6 +28,7 @@ pub mod bench;
 pub mod campaign;
 pub mod engine;
 pub mod error;
+pub mod fuzzing;
 pub mod generate;
 pub mod ingest;
 pub mod model;

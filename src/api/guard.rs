@@ -102,16 +102,7 @@ fn refuse(req: &Request, path: &str) -> Option<ApiError> {
         .iter()
         .any(|p| path == *p || (p.ends_with('/') && path.starts_with(p)));
     if json_body {
-        let kind = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let kind = media_type(req.headers());
         if kind != "application/json" {
             return Some(ApiError::UnsupportedMediaType(format!(
                 "Content-Type {}: {path} takes application/json",
@@ -124,6 +115,20 @@ fn refuse(req: &Request, path: &str) -> Option<ApiError> {
         }
     }
     None
+}
+
+/// The media type of a request's `Content-Type` (lower case, without parameters), or "".
+#[must_use]
+pub fn media_type(headers: &axum::http::HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// At most the first 80 characters of `s`, marked when cut.

@@ -16,7 +16,7 @@ use axum::http::HeaderMap;
 use super::decisions::require;
 use super::error::ApiError;
 use super::live::Live;
-use super::upload::{MAX_UPLOAD_ROWS, outside_scope, read_body};
+use super::upload::{MAX_UPLOAD_ROWS, check_scope, read_body};
 use crate::ingest::table::Table;
 use crate::ingest::teams::parse_roster_changes;
 use crate::model::RosterChange;
@@ -119,20 +119,12 @@ async fn store(
         return Err(ApiError::NotFound(format!("no team with id {id:?}")));
     }
     if token.role == Role::Uploader {
-        let outside = outside_scope(live, token, teams.iter().flatten().map(String::as_str));
-        if !outside.is_empty() {
-            return Err(ApiError::Forbidden(format!(
-                "token {} may change the teams of wards {}; teams {} are homed elsewhere (nothing was stored)",
-                token.id,
-                token.wards.join(", "),
-                outside
-                    .iter()
-                    .take(10)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
+        check_scope(
+            live,
+            token,
+            teams.iter().flatten().map(String::as_str),
+            "change the teams of",
+        )?;
     }
     let changes: Vec<(String, RosterChange)> =
         parse_roster_changes(table, Path::new(label), &ids, last_day)

@@ -67,10 +67,6 @@ pub async fn me(
 /// # Errors
 /// 401/403 for the token, 400 for a missing key or a body that cannot be read, 409 for a key
 /// reused with other content, 415 for another content type, 503 without a store.
-#[expect(
-    clippy::too_many_lines,
-    reason = "checks in the order the client needs them"
-)]
 pub async fn visits(
     State(live): State<Arc<Live>>,
     headers: HeaderMap,
@@ -122,20 +118,12 @@ pub async fn visits(
         let teams = table
             .text("team_id", "the id of the visiting team")
             .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-        let outside = outside_scope(&live, &token, teams.iter().flatten().map(String::as_str));
-        if !outside.is_empty() {
-            return Err(ApiError::Forbidden(format!(
-                "token {} may upload for wards {}; teams {} are homed elsewhere (nothing was stored)",
-                token.id,
-                token.wards.join(", "),
-                outside
-                    .iter()
-                    .take(10)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
+        check_scope(
+            &live,
+            &token,
+            teams.iter().flatten().map(String::as_str),
+            "upload for",
+        )?;
     }
     let sha = crate::store::sha256_hex(&body);
     let live2 = Arc::clone(&live);
@@ -193,15 +181,7 @@ pub(super) fn read_body(
     label: &str,
     expected: &str,
 ) -> Result<Table, ApiError> {
-    let kind = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let kind = super::guard::media_type(headers);
     let label = Path::new(label);
     match kind.as_str() {
         "text/csv" => Table::from_csv(label, body, expected),
@@ -217,15 +197,17 @@ pub(super) fn read_body(
     .map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
-/// The teams among `teams` homed outside the wards of `token` (sorted, each once); none when
-/// the token has no ward limit. Unknown teams are left to the row checks.
-pub(super) fn outside_scope<'a>(
+/// 403 naming the teams among `teams` homed outside the wards of `token` (what the token may
+/// do there is `may`, e.g. "upload for"); fine when the token has no ward limit. Unknown teams
+/// are left to the row checks.
+pub(super) fn check_scope<'a>(
     live: &Live,
     token: &crate::store::tokens::TokenInfo,
     teams: impl Iterator<Item = &'a str>,
-) -> Vec<String> {
+    may: &str,
+) -> Result<(), ApiError> {
     if token.wards.is_empty() {
-        return Vec::new();
+        return Ok(());
     }
     let snap = live.current();
     let e = snap.engine();
@@ -251,5 +233,18 @@ pub(super) fn outside_scope<'a>(
         .collect();
     outside.sort();
     outside.dedup();
-    outside
+    if outside.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(format!(
+        "token {} may {may} wards {}; teams {} are homed elsewhere (nothing was stored)",
+        token.id,
+        token.wards.join(", "),
+        outside
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
 }

@@ -22,6 +22,19 @@ pub fn read_teams(
     parents: &HashSet<AreaCode>,
 ) -> Result<Vec<Team>, IngestError> {
     let table = Table::read(path, "one row per team")?;
+    teams_from(&table, path, leaves, parents)
+}
+
+/// [`read_teams`] on a table already read (an upload); `path` names it in messages.
+///
+/// # Errors
+/// As [`read_teams`].
+pub fn teams_from(
+    table: &Table,
+    path: &Path,
+    leaves: &HashSet<AreaCode>,
+    parents: &HashSet<AreaCode>,
+) -> Result<Vec<Team>, IngestError> {
     let ids = table.text("team_id", "a unique team id")?;
     let areas = table.text("area_code", "the code of the team's home area")?;
     let kinds = table.text("kind", "CNSCD or TNTN")?;
