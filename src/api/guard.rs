@@ -81,16 +81,17 @@ fn refuse(req: &Request, path: &str) -> Option<ApiError> {
         return None;
     }
     // A browser sends `Origin` on cross-site POSTs; a page elsewhere may not make this one.
+    // Behind a reverse proxy the public host arrives as `Host` or `X-Forwarded-Host`.
     if let Some(origin) = req.headers().get(header::ORIGIN) {
-        let host = req
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok());
+        let hosts: Vec<&str> = [header::HOST.as_str(), "x-forwarded-host"]
+            .iter()
+            .filter_map(|h| req.headers().get(*h)?.to_str().ok())
+            .collect();
         let same = origin
             .to_str()
             .ok()
             .and_then(|o| o.split_once("://"))
-            .is_some_and(|(_, o)| Some(o) == host);
+            .is_some_and(|(_, o)| hosts.contains(&o));
         if !same {
             return Some(ApiError::Forbidden(format!(
                 "Origin {}: requests that change or compute something must come from this server's own page",

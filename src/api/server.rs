@@ -37,7 +37,8 @@ impl Default for Limits {
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         Self {
             header_read: Duration::from_secs(10),
-            request: Duration::from_secs(120),
+            // A 16 MiB upload over a 1 Mbit/s office line takes about 135 s.
+            request: Duration::from_secs(300),
             in_flight: 512,
             expensive: (2 * cores).max(2),
         }

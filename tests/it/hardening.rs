@@ -146,6 +146,16 @@ async fn json_bodies_only_as_json_and_no_cross_site_changes() {
             call(app(), post("/api/plan", Some("application/json"), origin)).await;
         assert_eq!(status, StatusCode::OK, "{origin:?}: {body}");
     }
+    // Behind a proxy that passes the public host as X-Forwarded-Host.
+    let mut req = post(
+        "/api/plan",
+        Some("application/json"),
+        Some("https://phuso.example.gov.vn"),
+    );
+    req.headers_mut()
+        .insert("x-forwarded-host", "phuso.example.gov.vn".parse().unwrap());
+    let (status, _, body) = call(app(), req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }
 
 #[tokio::test]
