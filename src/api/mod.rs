@@ -44,6 +44,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, put};
 use axum::{Json, Router};
 use chrono::Days;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
@@ -698,18 +699,42 @@ async fn audit(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
 }
 
 /// Parses a JSON body into `T`, with serde's message (field, line, column) in a 400.
+/// A JSON object body (an array is refused, though serde would read it into a struct).
 fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(ApiError::BadRequest(
+            "request body: expected a JSON object {…}".into(),
+        ));
+    }
     serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest(format!("request body: {e}")))
+}
+
+/// A whole number ≥ 0, also when written with a zero fraction (`6305.0`), as JSON Schema's
+/// `integer` allows.
+fn whole<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let v = serde_json::Number::deserialize(d)?;
+    v.as_u64()
+        .or_else(|| {
+            v.as_f64()
+                .filter(|f| f.fract() == 0.0 && (0.0..9.0e15).contains(f))
+                .map(|f| f as u64)
+        })
+        .ok_or_else(|| serde::de::Error::custom(format!("{v}: expected a whole number ≥ 0")))
+}
+
+fn whole_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    whole(d).map(Some)
 }
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PlanRequest {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_opt")]
     volunteers: Option<u64>,
     #[serde(default)]
     meet_deadline: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole")]
     max_moves: u64,
     #[serde(default = "default_plan_level")]
     level: Level,

@@ -104,7 +104,8 @@ impl BBox {
 /// # Errors
 /// A 400 naming the value and the expected form.
 pub fn bbox(q: &HashMap<String, String>) -> Result<Option<BBox>, ApiError> {
-    let Some(v) = q.get("bbox") else {
+    // `bbox=` (empty) is no box, as a form with an empty field sends it.
+    let Some(v) = q.get("bbox").filter(|v| !v.trim().is_empty()) else {
         return Ok(None);
     };
     let bad = || {

@@ -410,3 +410,35 @@ async fn prebuilt_and_h3_documents_are_gzipped_once_and_equal_the_plain_ones() {
         .unwrap();
     assert!(res.headers().get("content-encoding").is_none());
 }
+
+#[tokio::test]
+async fn the_contract_departures_found_by_hand_are_gone() {
+    let post = |b: &str| {
+        Request::post("/api/plan")
+            .header("content-type", "application/json")
+            .body(Body::from(b.to_owned()))
+            .unwrap()
+    };
+    // JSON Schema's integer includes 6305.0; 6305.5 is not one.
+    let (status, _, body) = call(app(), post(r#"{"volunteers": 6305.0}"#)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, body) = call(app(), post(r#"{"volunteers": 6305.5}"#)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        error_of(&body).contains("expected a whole number"),
+        "{body}"
+    );
+    // An array is not the object the route takes.
+    let (status, _, body) = call(app(), post("[100, false, 0]")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(error_of(&body).contains("expected a JSON object"), "{body}");
+    // `bbox=` is no box.
+    let (status, _, body) = call(
+        app(),
+        Request::get("/api/hexes?res=8&bbox=")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

@@ -267,7 +267,7 @@ async fn plan_whatif_and_audit_over_http() {
         (
             "/api/plan",
             r#"{"volunteers": -1}"#,
-            "request body: invalid value",
+            "request body: -1: expected a whole number ≥ 0",
         ),
         (
             "/api/plan",
