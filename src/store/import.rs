@@ -397,10 +397,38 @@ impl Store {
             .enumerate()
             .map(|(i, (_, id))| (id.clone(), u32::try_from(i).unwrap_or(u32::MAX)))
             .collect();
+        let (extent, campaign) = self.window_checks()?;
+        Ok((index, team_rows, extent, campaign))
+    }
+
+    /// The wards' box and the campaign, read again only when the wards or norms document has
+    /// a new version.
+    fn window_checks(
+        &self,
+    ) -> Result<(crate::ingest::visits::Extent, crate::metrics::Campaign), StoreError> {
+        let version = |name: &str| -> Result<i64, StoreError> {
+            self.conn
+                .query_row(
+                    "SELECT coalesce(max(version), 0) FROM documents WHERE name = ?1",
+                    params![name],
+                    |r| r.get(0),
+                )
+                .map_err(sql_error(&self.path, "cannot read the documents"))
+        };
+        let versions = (version("wards")?, version("norms")?);
+        if let Ok(cached) = self.checks.lock()
+            && let Some((v, extent, campaign)) = cached.as_ref()
+            && *v == versions
+        {
+            return Ok((*extent, campaign.clone()));
+        }
         let (_, wards) = self.wards()?;
         let extent = extent_of(wards.iter().map(|w| &w.geometry));
         let campaign = self.norms()?;
-        Ok((index, team_rows, extent, campaign))
+        if let Ok(mut cached) = self.checks.lock() {
+            *cached = Some((versions, extent, campaign.clone()));
+        }
+        Ok((extent, campaign))
     }
 
     /// Stores checked visits as one batch. With an idempotency key already used: the same

@@ -603,3 +603,34 @@ fn a_full_disk_refuses_the_batch_and_keeps_the_store() {
     assert_eq!(store.counts().unwrap(), counts);
     from_store(&store);
 }
+
+#[test]
+fn a_new_norms_version_moves_the_window_uploads_are_checked_against() {
+    let (dir, mut store) = tiny_store("store_norms_window");
+    let f = dir.join("late.csv");
+    std::fs::write(
+        &f,
+        "visit_id,team_id,lon,lat,ts,household_id,service\n\
+         300,T1,106.002,11.003,2025-10-05T10:00:00+07:00,h300,vneid_install\n",
+    )
+    .unwrap();
+    // Checked once against the 10-day window (the box and window are then kept)…
+    let ok = store.import_visits(&f, &no_progress).unwrap();
+    assert_eq!(ok.rows_accepted, 1);
+    // …and again after the norms change: a 3-day window leaves 5 October out.
+    let norms = std::fs::read_to_string(fixture("tiny/norms.toml"))
+        .unwrap()
+        .replace("days = 10", "days = 3");
+    let n = dir.join("norms.toml");
+    std::fs::write(&n, norms).unwrap();
+    store.import_document("norms", &n).unwrap();
+    std::fs::write(
+        &f,
+        "visit_id,team_id,lon,lat,ts,household_id,service\n\
+         301,T1,106.002,11.003,2025-10-05T11:00:00+07:00,h301,vneid_install\n",
+    )
+    .unwrap();
+    let late = store.import_visits(&f, &no_progress).unwrap();
+    assert_eq!(late.rows_accepted, 0, "{late:?}");
+    assert_eq!(late.rejected["outside campaign window"], 1);
+}
