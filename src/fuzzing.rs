@@ -11,7 +11,7 @@ use crate::engine::{Change, Engine, extent_of, neighbourhood_fields, parse_norms
 use crate::ingest::boundaries::{BoundaryFields, parse_boundaries};
 use crate::ingest::census::parse_census;
 use crate::ingest::table::Table;
-use crate::ingest::teams::{parse_roster_changes, teams_from};
+use crate::ingest::teams::{parse_roster_changes, parse_teams};
 use crate::ingest::visits::read_visits_table;
 use crate::model::{AreaCode, Level};
 
@@ -85,7 +85,7 @@ pub fn read(input: Input, bytes: &[u8]) {
         }
         Input::Rosters => {
             if let Ok(table) = Table::from_csv(path, bytes, "rosters") {
-                let _ = teams_from(&table, path, &codes(&["1-01", "1-02"]), &codes(&["1"]));
+                let _ = parse_teams(&table, path, &codes(&["1-01", "1-02"]), &codes(&["1"]));
                 let ids: HashSet<String> = ["T1".to_owned(), "T2".to_owned()].into();
                 let last = chrono::NaiveDate::from_ymd_opt(2025, 11, 30).expect("a date");
                 let _ = parse_roster_changes(&table, path, &ids, last);

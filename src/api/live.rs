@@ -35,9 +35,9 @@ pub struct Live {
     store_path: Option<std::path::PathBuf>,
     population: PopulationSource,
     tokens: RwLock<(Option<Instant>, Vec<TokenInfo>)>,
-    applier: Option<Mutex<mpsc::Sender<Work>>>,
+    applier: Option<mpsc::Sender<Work>>,
     /// Work sent to the applier and not yet visible.
-    pending: Arc<AtomicUsize>,
+    pending: AtomicUsize,
     /// Who may read.
     pub read_access: ReadAccess,
 }
@@ -67,7 +67,7 @@ impl Live {
             population: PopulationSource::default(),
             tokens: RwLock::new((None, Vec::new())),
             applier: None,
-            pending: Arc::new(AtomicUsize::new(0)),
+            pending: AtomicUsize::new(0),
             read_access: ReadAccess::Open,
         }
     }
@@ -91,8 +91,8 @@ impl Live {
             store: Some(Mutex::new(store)),
             population,
             tokens: RwLock::new((None, Vec::new())),
-            applier: Some(Mutex::new(tx)),
-            pending: Arc::new(AtomicUsize::new(0)),
+            applier: Some(tx),
+            pending: AtomicUsize::new(0),
             read_access,
         });
         // The thread holds the state weakly: it ends when the server is dropped.
@@ -171,8 +171,7 @@ impl Live {
     fn send(&self, work: Work) {
         if let Some(tx) = &self.applier {
             self.pending.fetch_add(1, Ordering::SeqCst);
-            let sent = tx.lock().map(|tx| tx.send(work).is_ok()).unwrap_or(false);
-            if !sent {
+            if tx.send(work).is_err() {
                 self.pending.fetch_sub(1, Ordering::SeqCst);
                 tracing::error!(
                     "the applier thread has stopped; figures no longer follow the store"

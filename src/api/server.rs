@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -141,9 +141,6 @@ pub(super) async fn access_log(req: Request, next: Next) -> Response {
     );
     if let Ok(v) = HeaderValue::from_str(&id.to_string()) {
         res.headers_mut().insert("x-request-id", v);
-    }
-    if status == StatusCode::REQUEST_TIMEOUT {
-        tracing::warn!(id, path, "request timed out");
     }
     res
 }

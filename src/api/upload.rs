@@ -149,21 +149,18 @@ pub async fn visits(
             .store_visits(&v, &report, &team_rows, &upload, &|_| {})
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         // Still under the store's lock: batches reach the applier in commit order.
-        match stored {
-            Stored::New(r, added) => {
-                let mut v = v;
-                v.retain(&added);
-                live2.batch_committed(r.batch, v);
-                Ok(Stored::New(r, Vec::new()))
-            }
-            other => Ok(other),
+        if let Stored::New(r, added) = &stored {
+            v.retain(added);
+            live2.batch_committed(r.batch, v);
         }
+        Ok(stored)
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))??;
     match stored {
-        Stored::New(r, _) => Ok((StatusCode::OK, axum::Json(r)).into_response()),
-        Stored::AlreadyReceived(r) => Ok((StatusCode::OK, axum::Json(r)).into_response()),
+        Stored::New(r, _) | Stored::AlreadyReceived(r) => {
+            Ok((StatusCode::OK, axum::Json(r)).into_response())
+        }
         Stored::KeyReused { batch } => Err(ApiError::Conflict(format!(
             "Idempotency-Key already used by batch {batch} with other content; nothing was stored (use a new key for a new batch)"
         ))),

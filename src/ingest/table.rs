@@ -198,14 +198,22 @@ fn parse_csv(
         }
         row += 1;
     }
-    let height = row;
+    Ok((text_frame(path, &headers, columns, row)?, malformed))
+}
+
+/// A frame of text columns named by `headers`, `height` rows each.
+fn text_frame(
+    path: &Path,
+    headers: &[String],
+    columns: Vec<Vec<Option<String>>>,
+    height: usize,
+) -> Result<DataFrame, IngestError> {
     let cols: Vec<Column> = headers
         .iter()
         .zip(columns)
         .map(|(h, v)| Column::new(PlSmallStr::from(h.as_str()), v))
         .collect();
-    let df = DataFrame::new(height, cols).map_err(|e| polars_err(path, &e))?;
-    Ok((df, malformed))
+    DataFrame::new(height, cols).map_err(|e| polars_err(path, &e))
 }
 
 fn polars_err(path: &Path, e: &PolarsError) -> IngestError {
@@ -403,12 +411,7 @@ impl Table {
         if height == 0 {
             return Err(empty(path, expected));
         }
-        let cols: Vec<Column> = headers
-            .iter()
-            .zip(columns)
-            .map(|(h, v)| Column::new(PlSmallStr::from(h.as_str()), v))
-            .collect();
-        let df = DataFrame::new(height, cols).map_err(|e| polars_err(path, &e))?;
+        let df = text_frame(path, &headers, columns, height)?;
         Ok(Self {
             path: path.to_owned(),
             df,

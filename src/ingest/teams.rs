@@ -22,14 +22,14 @@ pub fn read_teams(
     parents: &HashSet<AreaCode>,
 ) -> Result<Vec<Team>, IngestError> {
     let table = Table::read(path, "one row per team")?;
-    teams_from(&table, path, leaves, parents)
+    parse_teams(&table, path, leaves, parents)
 }
 
 /// [`read_teams`] on a table already read (an upload); `path` names it in messages.
 ///
 /// # Errors
 /// As [`read_teams`].
-pub fn teams_from(
+pub fn parse_teams(
     table: &Table,
     path: &Path,
     leaves: &HashSet<AreaCode>,
