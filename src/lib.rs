@@ -26,6 +26,7 @@
 pub mod api;
 pub mod bench;
 pub mod campaign;
+pub mod disclosure;
 pub mod engine;
 pub mod error;
 pub mod fuzzing;

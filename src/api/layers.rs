@@ -1,12 +1,15 @@
 //! GeoJSON documents served by the API, built once per level and detail tier at start-up
 //! (areas) or per request from cached aggregates (H3 cells).
 
+use std::collections::HashMap;
+
 use geo::{MultiPolygon, Simplify};
 use h3o::CellIndex;
 use serde_json::{Map, Value, json};
 
 use crate::engine::Engine;
-use crate::hex::HexStats;
+use crate::disclosure::areas::AreaRule;
+use crate::disclosure::cells::ShownCell;
 use crate::model::Level;
 use crate::priority::Priority;
 
@@ -66,6 +69,8 @@ pub struct Shapes {
     coordinates: Vec<Vec<Option<String>>>,
     /// Where the page writes the name: a point inside the area (not the box's centre).
     labels: Vec<Option<[f64; 2]>>,
+    /// Residents per H3 cell, per resolution of [`crate::hex::RESOLUTIONS`], once asked for.
+    population: Vec<std::sync::OnceLock<std::sync::Arc<HashMap<CellIndex, f64>>>>,
 }
 
 impl Shapes {
@@ -94,13 +99,54 @@ impl Shapes {
         Self {
             coordinates,
             labels,
+            population: crate::hex::RESOLUTIONS.map(|_| Default::default()).collect(),
+        }
+    }
+
+    /// Residents per H3 cell at `res` (one of [`crate::hex::RESOLUTIONS`]), computed once.
+    #[must_use]
+    pub fn population(
+        &self,
+        engine: &Engine,
+        res: h3o::Resolution,
+    ) -> std::sync::Arc<HashMap<CellIndex, f64>> {
+        let slot = usize::from(u8::from(res)).checked_sub(usize::from(*crate::hex::RESOLUTIONS.start()));
+        match slot.and_then(|i| self.population.get(i)) {
+            Some(cell) => std::sync::Arc::clone(
+                cell.get_or_init(|| std::sync::Arc::new(engine.hex_population(res))),
+            ),
+            None => std::sync::Arc::new(engine.hex_population(res)),
         }
     }
 }
 
-/// The properties of an area feature: every figure, the rank at its level and both reasons.
+/// The H3 layers the API serves, one per resolution of [`crate::hex::RESOLUTIONS`], under the
+/// small-count rule with threshold `k` (all resolutions at once: see
+/// [`crate::disclosure::cells`]).
 #[must_use]
-pub fn properties(engine: &Engine, shapes: &Shapes, p: &Priority) -> Map<String, Value> {
+pub fn hex_layers(engine: &Engine, shapes: &Shapes, k: u64) -> crate::disclosure::cells::ShownLayers {
+    use rayon::prelude::*;
+    let layers: HashMap<u8, Vec<crate::hex::HexStats>> = crate::hex::RESOLUTIONS
+        .collect::<Vec<u8>>()
+        .into_par_iter()
+        .filter_map(|r| {
+            let res = h3o::Resolution::try_from(r).ok()?;
+            let population = shapes.population(engine, res);
+            Some((r, crate::hex::hex_layer(&engine.hex_counts(res), &population)))
+        })
+        .collect();
+    crate::disclosure::cells::ShownLayers::new(&layers, k)
+}
+
+/// The properties of an area feature: every figure, the rank at its level and both reasons,
+/// with what `rule` withholds set to `null` (no rule: a role that sees the area in full).
+#[must_use]
+pub fn properties(
+    engine: &Engine,
+    shapes: &Shapes,
+    rule: Option<&AreaRule>,
+    p: &Priority,
+) -> Map<String, Value> {
     let mut props = match serde_json::to_value(p) {
         Ok(Value::Object(m)) => m,
         _ => Map::new(),
@@ -116,14 +162,23 @@ pub fn properties(engine: &Engine, shapes: &Shapes, p: &Priority) -> Map<String,
         if let Some(pt) = shapes.labels.get(i).copied().flatten() {
             props.insert("label_point".into(), json!(pt));
         }
+        if let Some(rule) = rule {
+            rule.apply(i, &mut props);
+        }
     }
     props
 }
 
 /// A FeatureCollection of the areas at `level`, at detail tier `tier` (an index of [`TIERS`]),
-/// in ranking order.
+/// in ranking order, under `rule`.
 #[must_use]
-pub fn areas_document(engine: &Engine, shapes: &Shapes, level: Level, tier: usize) -> String {
+pub fn areas_document(
+    engine: &Engine,
+    shapes: &Shapes,
+    rule: &AreaRule,
+    level: Level,
+    tier: usize,
+) -> String {
     let mut out = String::from(r#"{"type":"FeatureCollection","features":["#);
     let mut first = true;
     for p in engine.ranked(level) {
@@ -140,7 +195,7 @@ pub fn areas_document(engine: &Engine, shapes: &Shapes, level: Level, tier: usiz
         out.push_str(r#"{"type":"Feature","id":"#);
         out.push_str(&Value::from(p.figures.code.as_str()).to_string());
         out.push_str(r#","properties":"#);
-        out.push_str(&Value::Object(properties(engine, shapes, p)).to_string());
+        out.push_str(&Value::Object(properties(engine, shapes, Some(rule), p)).to_string());
         out.push_str(r#","geometry":{"type":"MultiPolygon","coordinates":"#);
         out.push_str(coords);
         out.push_str("}}");
@@ -149,30 +204,18 @@ pub fn areas_document(engine: &Engine, shapes: &Shapes, level: Level, tier: usiz
     out
 }
 
-/// Cells with fewer distinct households than this have their counts withheld (`null`), so no
-/// response singles out one or two homes.
-pub const MIN_HOUSEHOLDS_SHOWN: u64 = 3;
-
-/// A FeatureCollection of H3 cells.
+/// A FeatureCollection of H3 cells, the small-count rule applied (see
+/// [`crate::disclosure::cells`]).
 #[must_use]
-pub fn hex_document(cells: &[&HexStats], res: u8) -> String {
+pub fn hex_document(cells: &[&ShownCell], res: u8) -> String {
     let features: Vec<Value> = cells
         .iter()
         .map(|h| {
-            let ring: Vec<Value> = ring(h.cell);
-            let shown = h.households == 0 || h.households >= MIN_HOUSEHOLDS_SHOWN;
             json!({
                 "type": "Feature",
                 "id": h.cell.to_string(),
-                "properties": {
-                    "cell": h.cell.to_string(),
-                    "visits": shown.then_some(h.visits),
-                    "households": shown.then_some(h.households),
-                    "suppressed": !shown,
-                    "population_est": (h.population_est * 10.0).round() / 10.0,
-                    "blind_spot": h.blind_spot,
-                },
-                "geometry": { "type": "Polygon", "coordinates": [ring] },
+                "properties": h,
+                "geometry": { "type": "Polygon", "coordinates": [ring(h.cell)] },
             })
         })
         .collect();

@@ -81,9 +81,10 @@ impl Live {
         population: PopulationSource,
         basemap: Option<String>,
         read_access: ReadAccess,
+        min_count: u64,
     ) -> Result<Arc<Self>, StoreError> {
         let (engine, tally) = store.load_engine(population, crate::hex::DEFAULT_RESOLUTION)?;
-        let state = Arc::new(AppState::new(Arc::new(engine), basemap));
+        let state = Arc::new(AppState::with_min_count(Arc::new(engine), basemap, min_count));
         let (tx, rx) = mpsc::channel();
         let live = Arc::new(Self {
             current: RwLock::new(state),

@@ -43,7 +43,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, put};
 use axum::{Json, Router};
-use chrono::Days;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_http::compression::CompressionLayer;
@@ -52,7 +51,9 @@ use tower_http::timeout::TimeoutLayer;
 
 use self::error::ApiError;
 use crate::engine::Engine;
-use crate::hex::HexStats;
+use crate::disclosure::DEFAULT_MIN_COUNT;
+use crate::disclosure::areas::AreaRule;
+use crate::disclosure::cells::{ShownCell, ShownLayers};
 use crate::model::{Level, Service};
 
 /// Cells per `/api/hexes` response at most.
@@ -71,23 +72,34 @@ pub struct AppState {
     /// Geometries and label points, shared with the snapshots that follow (visits do not move
     /// them).
     shapes: Arc<layers::Shapes>,
-    /// H3 layers per resolution, each computed once (single flight: concurrent first requests
-    /// wait for the one computation, which finishes and stays cached even if its client has
-    /// gone). At most one per resolution (6–10) per snapshot.
-    hexes: Mutex<HashMap<u8, HexSlot>>,
+    /// What the small-count rule withholds of the areas.
+    rule: AreaRule,
+    /// The threshold `k` of the rule.
+    min_count: u64,
+    /// The H3 layers of every resolution under the rule, computed once (single flight:
+    /// concurrent first requests wait for the one computation, which finishes and stays cached
+    /// even if its client has gone).
+    hexes: Arc<std::sync::OnceLock<Arc<ShownLayers>>>,
     /// The whole layer's GeoJSON per resolution, once built.
     hex_docs: Mutex<HashMap<u8, Arc<Doc>>>,
-    /// How many H3 layers this snapshot computed (for tests of the single flight).
+    /// How many times this snapshot computed its H3 layers (for tests of the single flight).
     hex_computations: std::sync::atomic::AtomicUsize,
     basemap: Option<String>,
 }
 
 impl AppState {
-    /// Prebuilds the area documents (every level, every detail tier).
+    /// Prebuilds the area documents (every level, every detail tier) under the small-count rule
+    /// with the default threshold ([`DEFAULT_MIN_COUNT`]).
     #[must_use]
     pub fn new(engine: Arc<Engine>, basemap: Option<String>) -> Self {
+        Self::with_min_count(engine, basemap, DEFAULT_MIN_COUNT)
+    }
+
+    /// Like [`AppState::new`], withholding counts of fewer than `k` households.
+    #[must_use]
+    pub fn with_min_count(engine: Arc<Engine>, basemap: Option<String>, k: u64) -> Self {
         let shapes = Arc::new(layers::Shapes::new(&engine));
-        Self::with_shapes(engine, shapes, basemap)
+        Self::with_shapes(engine, shapes, basemap, k)
     }
 
     /// The snapshot after this one: `engine` with this snapshot's shapes when its areas are
@@ -99,44 +111,83 @@ impl AppState {
         } else {
             Arc::new(layers::Shapes::new(&engine))
         };
-        Self::with_shapes(engine, shapes, self.basemap.clone())
+        Self::with_shapes(engine, shapes, self.basemap.clone(), self.min_count)
     }
 
     fn with_shapes(
         engine: Arc<Engine>,
         shapes: Arc<layers::Shapes>,
         basemap: Option<String>,
+        min_count: u64,
     ) -> Self {
+        let rule = AreaRule::new(&engine, min_count);
         let mut areas = HashMap::new();
         for level in Level::ALL {
             let docs = (0..layers::TIERS.len())
-                .map(|tier| Doc::new(layers::areas_document(&engine, &shapes, level, tier)))
+                .map(|tier| Doc::new(layers::areas_document(&engine, &shapes, &rule, level, tier)))
                 .collect();
             areas.insert(level, docs);
         }
-        // The default H3 layer and its document are built with the snapshot: the page asks for
-        // them after every change.
-        let mut hexes = HashMap::new();
-        let eight = HexSlot::default();
-        let layer = Arc::new(engine.hexes_at(h3o::Resolution::Eight));
-        let all: Vec<&HexStats> = layer.iter().collect();
-        let mut hex_docs = HashMap::new();
-        if all.len() <= MAX_CELLS {
-            hex_docs.insert(8, Arc::new(Doc::new(layers::hex_document(&all, 8))));
-        }
-        drop(all);
-        let _ = eight.set(layer);
-        hexes.insert(8, eight);
         Self {
             engine,
             built_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             areas,
             shapes,
-            hexes: Mutex::new(hexes),
-            hex_docs: Mutex::new(hex_docs),
+            rule,
+            min_count,
+            hexes: Arc::default(),
+            hex_docs: Mutex::new(HashMap::new()),
             hex_computations: std::sync::atomic::AtomicUsize::new(0),
             basemap,
         }
+    }
+
+    /// The H3 layers of every resolution under the small-count rule: computed on the first call
+    /// (which blocks; concurrent callers wait for it), then kept with the snapshot.
+    #[must_use]
+    pub fn hex_layers(&self) -> Arc<ShownLayers> {
+        Arc::clone(self.hexes.get_or_init(|| {
+            self.hex_computations
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Arc::new(layers::hex_layers(&self.engine, &self.shapes, self.min_count))
+        }))
+    }
+
+    /// What the small-count rule withholds of the areas.
+    #[must_use]
+    pub fn rule(&self) -> &AreaRule {
+        &self.rule
+    }
+
+    /// The figures, rank and reasons of area `p` under the rule (no geometry extras).
+    fn shown(&self, p: &crate::priority::Priority) -> serde_json::Map<String, Value> {
+        let mut m = match serde_json::to_value(p) {
+            Ok(Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        if let Some(i) = self.engine.position(&p.figures.code) {
+            self.rule.apply(i, &mut m);
+        }
+        m
+    }
+
+    /// One area's figures under the rule.
+    fn shown_figures(&self, f: &crate::Figures) -> Value {
+        let mut m = match serde_json::to_value(f) {
+            Ok(Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        if let Some(i) = self.engine.position(&f.code) {
+            self.rule.apply(i, &mut m);
+            m.remove("reason");
+            m.remove("reason_vi");
+        }
+        Value::Object(m)
+    }
+
+    /// The properties of area `p` as served: under the rule unless `full`.
+    fn area_properties(&self, p: &crate::priority::Priority, full: bool) -> serde_json::Map<String, Value> {
+        layers::properties(&self.engine, &self.shapes, (!full).then_some(&self.rule), p)
     }
 
     /// The snapshot's engine.
@@ -145,7 +196,7 @@ impl AppState {
         &self.engine
     }
 
-    /// How many H3 layers were computed for requests (the prebuilt resolution 8 not counted).
+    /// How many times the H3 layers were computed (once per snapshot at most).
     #[must_use]
     pub fn hex_computations(&self) -> usize {
         self.hex_computations
@@ -205,8 +256,6 @@ fn geojson_bytes(body: Bytes, gzipped: bool) -> Response {
     res
 }
 
-/// One resolution's H3 layer, filled once.
-type HexSlot = Arc<std::sync::OnceLock<Arc<Vec<HexStats>>>>;
 
 /// The current snapshot, for a handler.
 pub struct Snap(pub Arc<AppState>);
@@ -388,6 +437,7 @@ async fn summary(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
     let province = e
         .figures_at(Level::Province)
         .next()
+        .map(|f| s.shown_figures(f))
         .ok_or_else(|| ApiError::Internal("no province".into()))?;
     let r = e.visit_report();
     let (census, published, used) = e.population_vintages();
@@ -405,6 +455,7 @@ async fn summary(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
         "services": Service::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         "basemap_url": s.basemap,
         "data_changed_at": s.built_at,
+        "min_count": s.min_count,
         "synthetic": true,
     })))
 }
@@ -430,8 +481,10 @@ async fn areas(
 
 async fn area(
     Snap(s): Snap,
+    State(live): State<Arc<live::Live>>,
     Path(code): Path<String>,
     Query(q): Q,
+    headers: axum::http::HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     params::only(&q, &[])?;
     let e = &s.engine;
@@ -444,64 +497,60 @@ async fn area(
         .iter()
         .find(|p| p.figures.code == code)
         .ok_or_else(|| ApiError::Internal("unranked area".into()))?;
-    let t = &e.totals()[i];
-    let c = e.campaign();
-    let days = (e.as_of_day() + 1) as usize;
-    let dates: Vec<String> = (0..days)
-        .map(|d| (c.start + Days::new(d as u64)).to_string())
-        .collect();
-    let mut reached = 0;
-    let cumulative: Vec<u64> = t
-        .daily_new_households
-        .iter()
-        .take(days)
-        .map(|n| {
-            reached += n;
-            reached
-        })
-        .collect();
-    let per_service: serde_json::Map<String, Value> = Service::ALL
-        .iter()
-        .map(|svc| {
-            (
-                svc.as_str().to_owned(),
-                json!(
-                    t.daily_service
-                        .iter()
-                        .take(days)
-                        .map(|d| d[svc.index()])
-                        .collect::<Vec<_>>()
-                ),
-            )
-        })
-        .collect();
+    let full = sees_in_full(&live, &headers, e, i);
     let link = |j: usize| json!({ "code": e.areas()[j].code, "name": e.areas()[j].name, "level": e.areas()[j].level });
     Ok(Json(json!({
-        "area": layers::properties(e, &s.shapes, p),
+        "area": s.area_properties(p, full),
+        "full": full,
+        "min_count": s.min_count,
         "parent": a.parent.map(link),
         "children": a.children.iter().map(|&j| link(j)).collect::<Vec<_>>(),
         "former_units": a.former_units.iter().map(|u| json!({ "code": u.code, "name": u.name, "share": u.share })).collect::<Vec<_>>(),
-        "series": {
-            "dates": dates,
-            "visits": t.daily_visits.iter().take(days).collect::<Vec<_>>(),
-            "new_households": t.daily_new_households.iter().take(days).collect::<Vec<_>>(),
-            "households_reached": cumulative,
-            "per_service": per_service,
-            "target_households": (c.target_coverage * t.households).ceil(),
-            "deadline": c.deadline(),
-        },
+        "series": s.rule.series(e, i, full),
     })))
+}
+
+/// True when the request's token may see area `i` without the small-count rule: an admin, a
+/// planner of the whole province, or a planner of the area's ward (the ward and what is in it).
+fn sees_in_full(
+    live: &live::Live,
+    headers: &axum::http::HeaderMap,
+    e: &Engine,
+    i: usize,
+) -> bool {
+    let Some(token) = upload::bearer(headers).and_then(|secret| live.token(secret)) else {
+        return false;
+    };
+    if token.role.is_admin() {
+        return true;
+    }
+    if !token.role.may_plan() {
+        return false;
+    }
+    if token.wards.is_empty() {
+        return true;
+    }
+    let mut at = Some(i);
+    while let Some(j) = at {
+        let area = &e.areas()[j];
+        if area.level == Level::Ward {
+            return token.wards.iter().any(|w| w == area.code.as_str());
+        }
+        at = area.parent;
+    }
+    false
 }
 
 async fn priorities(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
     params::only(&q, &["level", "limit"])?;
     let level = params::level(&q, Level::Ward)?;
     let limit = params::number(&q, "limit", 20, 1..=MAX_PRIORITIES)?;
-    let items: Vec<_> = s
+    let items: Vec<Value> = s
         .engine
         .ranked(level)
         .iter()
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .map(|p| Value::Object(s.shown(p)))
         .collect();
     Ok(Json(
         json!({ "level": level, "as_of": s.engine.as_of(), "items": items }),
@@ -538,16 +587,9 @@ async fn hexes(
             "too many H3 layers, plans, what-ifs or exports at once",
         ));
     };
-    let slot = Arc::clone(
-        s.hexes
-            .lock()
-            .map_err(|e| ApiError::Internal(e.to_string()))?
-            .entry(key)
-            .or_default(),
-    );
     // Refuse before computing: the layer covers the areas, so the cells in the box are about the
     // areas' km² in the box over a cell's km² (counted exactly below once computed).
-    if slot.get().is_none() {
+    if s.hexes.get().is_none() {
         let estimate = estimated_cells(&s.engine, bbox, res);
         if estimate > 2.0 * MAX_CELLS as f64 {
             return Err(ApiError::BadRequest(format!(
@@ -556,16 +598,13 @@ async fn hexes(
             )));
         }
     }
-    // Off the async workers: the layer (once, for every waiting request), the document and its
+    // Off the async workers: the layers (once, for every waiting request), the document and its
     // compression.
     let snap = Arc::clone(&s);
     let doc = tokio::task::spawn_blocking(move || {
-        let layer = slot.get_or_init(|| {
-            snap.hex_computations
-                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Arc::new(snap.engine.hexes_at(res))
-        });
-        let cells: Vec<&HexStats> = layer
+        let layers = snap.hex_layers();
+        let cells: Vec<&ShownCell> = layers
+            .layer(key)
             .iter()
             .filter(|h| {
                 bbox.is_none_or(|b| {
@@ -639,13 +678,14 @@ fn estimated_cells(engine: &Engine, bbox: Option<params::BBox>, res: h3o::Resolu
     province.area_km2 * share / res.area_km2()
 }
 
-fn export_rows(
-    s: &AppState,
-    q: &HashMap<String, String>,
-) -> Result<Vec<crate::priority::Priority>, ApiError> {
+fn export_rows(s: &AppState, q: &HashMap<String, String>) -> Result<Vec<Value>, ApiError> {
     params::only(q, &["level"])?;
     let level = params::level(q, Level::Ward)?;
-    Ok(s.engine.priorities(level))
+    Ok(s.engine
+        .ranked(level)
+        .iter()
+        .map(|p| Value::Object(s.shown(p)))
+        .collect())
 }
 
 async fn export_csv(Snap(s): Snap, Query(q): Q) -> Result<Response, ApiError> {
@@ -744,7 +784,12 @@ fn default_plan_level() -> Level {
     Level::Neighbourhood
 }
 
-async fn plan(Snap(s): Snap, bytes: Bytes) -> Result<Json<crate::plan::Plan>, ApiError> {
+async fn plan(
+    Snap(s): Snap,
+    State(live): State<Arc<live::Live>>,
+    headers: axum::http::HeaderMap,
+    bytes: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let r: PlanRequest = body(&bytes)?;
     let asked = match (r.volunteers, r.meet_deadline) {
         (Some(k), false) if k > 1_000_000 => {
@@ -778,7 +823,29 @@ async fn plan(Snap(s): Snap, bytes: Bytes) -> Result<Json<crate::plan::Plan>, Ap
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
     .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    Ok(Json(p))
+    let mut v = serde_json::to_value(&p).map_err(|e| ApiError::Internal(e.to_string()))?;
+    for list in ["rows", "placements"] {
+        let Some(Value::Array(rows)) = v.get_mut(list) else {
+            continue;
+        };
+        for row in rows {
+            let Some(i) = row.get("code").and_then(Value::as_str).and_then(|c| s.engine.position(c))
+            else {
+                continue;
+            };
+            let w = s.rule.withheld(i);
+            if (w.households || w.window_new) && !sees_in_full(&live, &headers, &s.engine, i) {
+                if let Value::Object(m) = row {
+                    for name in ["completion_before", "completion_after", "on_track_after"] {
+                        m.insert(name.into(), Value::Null);
+                    }
+                    m.insert("reason".into(), json!(s.rule.withheld_reason(false)));
+                    m.insert("reason_vi".into(), json!(s.rule.withheld_reason(true)));
+                }
+            }
+        }
+    }
+    Ok(Json(v))
 }
 
 #[derive(serde::Deserialize)]
@@ -807,11 +874,18 @@ async fn whatif(Snap(s): Snap, bytes: Bytes) -> Result<Json<Value>, ApiError> {
         .filter(|f| f.level == r.level)
         .cloned()
         .collect();
-    let province = figures.iter().find(|f| f.level == Level::Province).cloned();
+    let province = figures
+        .iter()
+        .find(|f| f.level == Level::Province)
+        .map(|f| s.shown_figures(f));
+    let items: Vec<Value> = crate::priority::rank(&at, &campaign)
+        .iter()
+        .map(|p| Value::Object(s.shown(p)))
+        .collect();
     Ok(Json(json!({
         "campaign": { "deadline": campaign.deadline(), "target_coverage": campaign.target_coverage },
         "province": province,
         "level": r.level,
-        "items": crate::priority::rank(&at, &campaign),
+        "items": items,
     })))
 }

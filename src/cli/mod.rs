@@ -75,6 +75,11 @@ enum Command {
         /// Let anyone who reaches the port read aggregates even when it is not on loopback.
         #[arg(long)]
         public_read: bool,
+        /// The small-count rule: counts of fewer than K households (0 included) are withheld
+        /// from every answer, with what would let a reader work them out.
+        #[arg(long, value_name = "K", default_value_t = phuso::disclosure::DEFAULT_MIN_COUNT,
+              value_parser = clap::value_parser!(u64).range(1..=1000))]
+        min_count: u64,
     },
     /// Create, list or revoke access tokens of a store.
     Token {
@@ -476,6 +481,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db,
             no_store,
             public_read,
+            min_count,
         } => {
             let started = Instant::now();
             // Bind first: a busy port is said at once, not after the data has loaded.
@@ -490,14 +496,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let live = if no_store {
                 let engine = std::sync::Arc::new(load(&data, None, population)?);
-                let state = std::sync::Arc::new(phuso::api::AppState::new(engine, basemap));
+                let state = std::sync::Arc::new(phuso::api::AppState::with_min_count(
+                    engine, basemap, min_count,
+                ));
                 let mut live = phuso::api::live::Live::read_only(state);
                 live.read_access = read_access;
                 std::sync::Arc::new(live)
             } else {
                 let db = db.unwrap_or_else(|| store::default_db(&data));
                 let s = store::open_or_create(&db, &data)?;
-                let live = phuso::api::live::Live::with_store(s, population, basemap, read_access)?;
+                let live = phuso::api::live::Live::with_store(
+                    s, population, basemap, read_access, min_count,
+                )?;
                 say(&format!(
                     "Serving the store {}; uploads (POST /api/visits) need an uploader token (phuso token create).",
                     db.display()

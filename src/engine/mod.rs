@@ -396,6 +396,13 @@ impl Engine {
         if res == self.hex_resolution {
             return self.hexes.clone();
         }
+        hex::hex_layer(&self.hex_counts(res), &self.hex_population(res))
+    }
+
+    /// Residents per H3 cell at `res`, spread over the leaf areas (see
+    /// [`hex::population_by_cell`]); visits do not change it.
+    #[must_use]
+    pub fn hex_population(&self, res: Resolution) -> HashMap<h3o::CellIndex, f64> {
         let leaf_pop: Vec<(&MultiPolygon<f64>, f64)> = self
             .leaves
             .iter()
@@ -406,12 +413,17 @@ impl Engine {
                     .map(|g| (g, self.totals[l].population))
             })
             .collect();
-        let population = hex::population_by_cell(&leaf_pop, res);
+        hex::population_by_cell(&leaf_pop, res)
+    }
+
+    /// Visits and distinct households per H3 cell at `res`.
+    #[must_use]
+    pub fn hex_counts(&self, res: Resolution) -> HashMap<h3o::CellIndex, (u64, u64)> {
         let mut counts = hex::HexCounts::new(res);
         for p in &self.points {
             counts.add(&p.lon, &p.lat, &p.household);
         }
-        hex::hex_layer(&counts.counts(), &population)
+        counts.counts()
     }
 }
 

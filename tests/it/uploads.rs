@@ -36,7 +36,14 @@ fn server(name: &str, read_access: ReadAccess) -> Server {
         .unwrap();
     let (_, viewer) = store.create_token(Role::Viewer, &[], "viewer").unwrap();
     let (_, admin) = store.create_token(Role::Admin, &[], "admin").unwrap();
-    let live = Live::with_store(store, PopulationSource::default(), None, read_access).unwrap();
+    let live = Live::with_store(
+        store,
+        PopulationSource::default(),
+        None,
+        read_access,
+        phuso::disclosure::DEFAULT_MIN_COUNT,
+    )
+    .unwrap();
     Server {
         live,
         db,

@@ -1,0 +1,330 @@
+//! The small-count rule over the areas: one [`Table`] holds, for every area (province, wards,
+//! neighbourhoods), households reached, visits, visits per service, the recent window's new
+//! households and visits, and per campaign day the new households, the cumulative households
+//! and the visits. Its relations are the area tree (a parent is its children plus what lies in
+//! it directly), the days (each day's cumulative count is the day before's plus that day's new
+//! households; the totals and windows are sums of days) and the services (visits are the sum
+//! over services). What the table withholds, [`AreaRule::apply`] turns into `null`s.
+
+use serde_json::{Map, Value, json};
+
+use super::Table;
+use crate::campaign::metrics::{Totals, window};
+use crate::engine::Engine;
+use crate::model::Service;
+
+/// Property names withheld with households reached.
+const WITH_HOUSEHOLDS: [&str; 3] = [
+    "households_reached",
+    "coverage_ratio",
+    "remaining_households",
+];
+
+/// Property names withheld with the recent window's new households (the pace and what is
+/// projected from it).
+const WITH_WINDOW: [&str; 6] = [
+    "new_households_per_day",
+    "days_to_target",
+    "projected_completion",
+    "on_track",
+    "completion_optimistic",
+    "completion_pessimistic",
+];
+
+/// The table's cells of one area.
+struct Cells {
+    households: usize,
+    visits: usize,
+    services: [usize; 5],
+    window_new: usize,
+    window_visits: usize,
+    daily_new: Vec<usize>,
+    cumulative: Vec<usize>,
+    daily_visits: Vec<usize>,
+}
+
+/// What is withheld of one area.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Withheld {
+    /// Households reached and its ratios.
+    pub households: bool,
+    /// Visits.
+    pub visits: bool,
+    /// Visits per service ([`Service::ALL`] order).
+    pub services: [bool; 5],
+    /// The pace of the recent window and the projections made from it.
+    pub window_new: bool,
+    /// Visits per member-day in the recent window.
+    pub window_visits: bool,
+    /// Per campaign day: new households.
+    pub daily_new: Vec<bool>,
+    /// Per campaign day: households reached so far.
+    pub cumulative: Vec<bool>,
+    /// Per campaign day: visits.
+    pub daily_visits: Vec<bool>,
+}
+
+impl Withheld {
+    /// True when nothing is withheld.
+    #[must_use]
+    pub fn is_nothing(&self) -> bool {
+        *self == Self::nothing(self.daily_new.len())
+    }
+
+    fn nothing(days: usize) -> Self {
+        Self {
+            daily_new: vec![false; days],
+            cumulative: vec![false; days],
+            daily_visits: vec![false; days],
+            ..Self::default()
+        }
+    }
+}
+
+/// The rule applied to one engine's areas.
+#[derive(Debug, Clone)]
+pub struct AreaRule {
+    k: u64,
+    days: usize,
+    withheld: Vec<Withheld>,
+    /// The table (kept for tests that play the adversary).
+    table: Table,
+    /// Per area: its cells, in the order of [`AreaRule::published`].
+    cells: Vec<Vec<usize>>,
+}
+
+fn add_cells(t: &mut Table, totals: &Totals, days: usize, w: (usize, usize)) -> Cells {
+    let sum = |s: &[u64], from: usize, n: usize| s.iter().skip(from).take(n).sum::<u64>();
+    let households = t.cell(totals.households_reached);
+    let visits = t.cell(totals.visits);
+    let services = totals.per_service.map(|n| t.cell(n));
+    let window_new = t.cell(sum(&totals.daily_new_households, w.0, w.1));
+    let window_visits = t.cell(sum(&totals.daily_visits, w.0, w.1));
+    let at = |s: &[u64], d: usize| s.get(d).copied().unwrap_or(0);
+    let daily_new: Vec<usize> = (0..days)
+        .map(|d| t.cell(at(&totals.daily_new_households, d)))
+        .collect();
+    let mut so_far = 0u64;
+    let cumulative: Vec<usize> = (0..days)
+        .map(|d| {
+            so_far = so_far.saturating_add(at(&totals.daily_new_households, d));
+            t.cell(so_far)
+        })
+        .collect();
+    let daily_visits: Vec<usize> = (0..days)
+        .map(|d| t.cell(at(&totals.daily_visits, d)))
+        .collect();
+    // Within the area: days, windows, services.
+    for d in 0..days {
+        let mut parts = vec![daily_new[d]];
+        if d > 0 {
+            parts.push(cumulative[d - 1]);
+        }
+        t.relate(cumulative[d], parts);
+    }
+    if let Some(&last) = cumulative.last() {
+        t.relate(households, vec![last]);
+    }
+    t.relate(visits, daily_visits.clone());
+    t.relate(visits, services.to_vec());
+    t.relate(window_new, daily_new[w.0.min(days)..(w.0 + w.1).min(days)].to_vec());
+    t.relate(
+        window_visits,
+        daily_visits[w.0.min(days)..(w.0 + w.1).min(days)].to_vec(),
+    );
+    t.follow(households, visits);
+    for s in services {
+        t.follow(households, s);
+    }
+    Cells {
+        households,
+        visits,
+        services,
+        window_new,
+        window_visits,
+        daily_new,
+        cumulative,
+        daily_visits,
+    }
+}
+
+impl AreaRule {
+    /// Builds and protects the table of `engine`'s areas with threshold `k`.
+    #[must_use]
+    pub fn new(engine: &Engine, k: u64) -> Self {
+        let days = (engine.as_of_day() + 1) as usize;
+        let w = window(engine.campaign(), engine.as_of_day());
+        let mut t = Table::new();
+        let cells: Vec<Cells> = engine
+            .totals()
+            .iter()
+            .map(|totals| add_cells(&mut t, totals, days, w))
+            .collect();
+        // The tree: a parent is its children plus what lies in it directly.
+        for (i, a) in engine.areas().iter().enumerate() {
+            if a.children.is_empty() {
+                continue;
+            }
+            let kids = || a.children.iter().map(|&j| &cells[j]);
+            let mut relate = |total: usize, parts: Vec<usize>| t.relate(total, parts);
+            let p = &cells[i];
+            relate(p.households, kids().map(|c| c.households).collect());
+            relate(p.visits, kids().map(|c| c.visits).collect());
+            relate(p.window_new, kids().map(|c| c.window_new).collect());
+            relate(p.window_visits, kids().map(|c| c.window_visits).collect());
+            for s in 0..5 {
+                relate(p.services[s], kids().map(|c| c.services[s]).collect());
+            }
+            for d in 0..days {
+                relate(p.daily_new[d], kids().map(|c| c.daily_new[d]).collect());
+                relate(p.cumulative[d], kids().map(|c| c.cumulative[d]).collect());
+                relate(p.daily_visits[d], kids().map(|c| c.daily_visits[d]).collect());
+            }
+        }
+        t.protect(k);
+        let hidden = |c: &[usize]| c.iter().map(|&c| t.hidden(c)).collect::<Vec<_>>();
+        let withheld = cells
+            .iter()
+            .map(|c| Withheld {
+                households: t.hidden(c.households),
+                visits: t.hidden(c.visits),
+                services: c.services.map(|s| t.hidden(s)),
+                window_new: t.hidden(c.window_new),
+                window_visits: t.hidden(c.window_visits),
+                daily_new: hidden(&c.daily_new),
+                cumulative: hidden(&c.cumulative),
+                daily_visits: hidden(&c.daily_visits),
+            })
+            .collect();
+        let flat = cells
+            .iter()
+            .map(|c| {
+                let mut v = vec![c.households, c.visits, c.window_new, c.window_visits];
+                v.extend(c.services);
+                v.extend(&c.daily_new);
+                v.extend(&c.cumulative);
+                v.extend(&c.daily_visits);
+                v
+            })
+            .collect();
+        Self {
+            k,
+            days,
+            withheld,
+            table: t,
+            cells: flat,
+        }
+    }
+
+    /// The threshold `k`.
+    #[must_use]
+    pub fn threshold(&self) -> u64 {
+        self.k
+    }
+
+    /// What is withheld of area `i`.
+    #[must_use]
+    pub fn withheld(&self, i: usize) -> Withheld {
+        self.withheld
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| Withheld::nothing(self.days))
+    }
+
+    /// The protected table and each area's cells (households, visits, window new, window
+    /// visits, five services, then per day new, cumulative, visits): for the adversary tests.
+    #[must_use]
+    pub fn table(&self) -> (&Table, &[Vec<usize>]) {
+        (&self.table, &self.cells)
+    }
+
+    /// Sets to `null` what is withheld of area `i` in its JSON properties (the names of
+    /// [`crate::metrics::Figures`]), and rewrites the reasons so they quote no withheld figure.
+    pub fn apply(&self, i: usize, props: &mut Map<String, Value>) {
+        let Some(w) = self.withheld.get(i) else {
+            return;
+        };
+        let mut null = |name: &str| {
+            if let Some(v) = props.get_mut(name) {
+                *v = Value::Null;
+            }
+        };
+        if w.households {
+            WITH_HOUSEHOLDS.iter().for_each(|n| null(n));
+        }
+        if w.visits {
+            null("visits");
+        }
+        if w.window_new {
+            WITH_WINDOW.iter().for_each(|n| null(n));
+        }
+        if w.window_visits {
+            null("visits_per_member_day");
+        }
+        for s in Service::ALL {
+            if w.services[s.index()] {
+                null(&format!("visits_{}", s.as_str()));
+            }
+        }
+        let any = w.households || w.window_new;
+        props.insert("withheld".into(), json!(any));
+        if any {
+            props.insert("reason".into(), json!(self.withheld_reason(false)));
+            props.insert("reason_vi".into(), json!(self.withheld_reason(true)));
+        }
+    }
+
+    /// The sentence that replaces an area's reason when its figures are withheld.
+    #[must_use]
+    pub fn withheld_reason(&self, vi: bool) -> String {
+        if vi {
+            format!(
+                "Số hộ đã tiếp cận và tiến độ được ẩn (dưới {} hộ, hoặc để không suy ra được một số nhỏ)",
+                self.k
+            )
+        } else {
+            format!(
+                "Households reached and pace withheld (fewer than {} households, or withheld so that a small count cannot be worked out)",
+                self.k
+            )
+        }
+    }
+
+    /// Area `i`'s daily series, withheld days as `null`: dates, visits, new households and the
+    /// cumulative households reached.
+    #[must_use]
+    pub fn series(&self, engine: &Engine, i: usize, full: bool) -> Value {
+        let t = &engine.totals()[i];
+        let c = engine.campaign();
+        let w = if full {
+            Withheld::nothing(self.days)
+        } else {
+            self.withheld(i)
+        };
+        let show = |hidden: &[bool], values: &mut dyn Iterator<Item = u64>| -> Vec<Value> {
+            hidden
+                .iter()
+                .map(|&h| {
+                    let v = values.next().unwrap_or(0);
+                    if h { Value::Null } else { json!(v) }
+                })
+                .collect()
+        };
+        let mut so_far = 0u64;
+        let mut cumulative = t.daily_new_households.iter().map(|&n| {
+            so_far = so_far.saturating_add(n);
+            so_far
+        });
+        let dates: Vec<String> = (0..self.days)
+            .map(|d| (c.start + chrono::Days::new(d as u64)).to_string())
+            .collect();
+        json!({
+            "dates": dates,
+            "visits": show(&w.daily_visits, &mut t.daily_visits.iter().copied()),
+            "new_households": show(&w.daily_new, &mut t.daily_new_households.iter().copied()),
+            "households_reached": show(&w.cumulative, &mut cumulative),
+            "target_households": (c.target_coverage * t.households).ceil(),
+            "deadline": c.deadline(),
+        })
+    }
+}
