@@ -14,15 +14,15 @@ const I18N = {
     households_reached: 'Hộ đã tiếp cận', projected_completion: 'Dự kiến hoàn thành', band: 'Khoảng lạc quan – bi quan', on_track: 'Kịp hạn', norm_members_short: 'Thiếu theo định mức TNTN',
     yes: 'có', no: 'không', never: 'chưa xác định', ward: 'Phường/xã', neighbourhood: 'Khu phố/ấp', district: 'Huyện/thành cũ', province: 'Tỉnh',
     former: 'Trước 2025 gồm: ', summary: (d) => `Ngày ${d.day}/${d.days} của chiến dịch · hạn ${d.deadline} · dữ liệu đến ${d.as_of}`,
-    needs: 'cần', deadline: 'hạn', target: 'mục tiêu', no_data: 'không có', visits_cell: 'lượt', households_cell: 'hộ', blind: 'Điểm mù: có dân, chưa có lượt nào',
-    withheld: 'ít hơn 3 hộ (ẩn)', pop_est: 'dân (ước tính)',
+    needs: 'cần', deadline: 'hạn', target: 'mục tiêu', no_data: 'không có', visits_cell: 'lượt', households_cell: 'hộ', blind: 'Điểm mù: có dân, dưới {k} hộ được tiếp cận',
+    withheld: 'ẩn (dưới {k} hộ)', pop_est: 'dân (ước tính)',
     pairs_short: 'Thiếu cặp theo tổ dân phố', unit_pairs_short: 'cặp', plan_added_metric: 'Kế hoạch: thêm người', unit_plan_added_metric: 'người',
     plan_title: 'Kế hoạch bổ sung người', plan_volunteers: 'Số tình nguyện viên mới', plan_moves: 'Điều chuyển tối đa (cặp)', plan_run: 'Lập kế hoạch',
     plan_area: 'Khu vực', plan_added: 'Thêm', plan_done: 'Hoàn thành', plan_export: 'Tải CSV',
     plan_summary: (p) => `Đặt ${p.placed}/${p.k} người (${p.rows} khu vực, điều chuyển ${p.moved}); hoàn thành muộn nhất ${p.before} → ${p.after} (hạn ${p.deadline})`,
     plan_edited: (d) => `Sau khi chỉnh tay: hoàn thành muộn nhất ${d}`,
     plan_meet: 'Ít nhất bao nhiêu người để kịp hạn?',
-    hex_legend: 'Lượt hỗ trợ / ô H3', hex_blind: 'Điểm mù (có dân, chưa có lượt)', hex_withheld: 'Dưới 3 hộ (ẩn số)',
+    hex_legend: 'Lượt hỗ trợ / ô H3', hex_blind: 'Điểm mù (có dân, dưới {k} hộ được tiếp cận)', hex_withheld: 'Ẩn số (dưới {k} hộ, hoặc để không suy ra được)',
     attribution: 'Ranh giới: sapnhap.bando.com.vn · Dân số: TCTK 2019 · Khu phố, tổ, lượt: mô phỏng',
     token: 'Mã truy cập', signin: 'Đăng nhập', signout: 'Đăng xuất', upload_title: 'Gửi lượt hỗ trợ',
     upload_hint: 'Kéo thả tệp CSV/XLSX/JSON vào đây hoặc chọn tệp', bad_token: 'Mã truy cập không hợp lệ hoặc đã bị thu hồi',
@@ -43,15 +43,15 @@ const I18N = {
     households_reached: 'Households reached', projected_completion: 'Projected completion', band: 'Optimistic – pessimistic', on_track: 'On track', norm_members_short: 'Short of the TNTN norm',
     yes: 'yes', no: 'no', never: 'unknown', ward: 'Ward/commune', neighbourhood: 'Neighbourhood', district: 'Former district', province: 'Province',
     former: 'Before 2025: ', summary: (d) => `Day ${d.day} of ${d.days} · deadline ${d.deadline} · data as of ${d.as_of}`,
-    needs: 'needs', deadline: 'deadline', target: 'target', no_data: 'n/a', visits_cell: 'visits', households_cell: 'households', blind: 'Blind spot: people, no visit yet',
-    withheld: 'fewer than 3 households (withheld)', pop_est: 'residents (estimated)',
+    needs: 'needs', deadline: 'deadline', target: 'target', no_data: 'n/a', visits_cell: 'visits', households_cell: 'households', blind: 'Blind spot: people, fewer than {k} households reached',
+    withheld: 'withheld (under {k} households)', pop_est: 'residents (estimated)',
     pairs_short: 'Pairs short of the group norm', unit_pairs_short: 'pairs', plan_added_metric: 'Plan: members added', unit_plan_added_metric: 'members',
     plan_title: 'Plan new volunteers', plan_volunteers: 'New volunteers', plan_moves: 'Moves allowed (pairs)', plan_run: 'Make the plan',
     plan_area: 'Area', plan_added: 'Added', plan_done: 'Completion', plan_export: 'Download CSV',
     plan_summary: (p) => `Placed ${p.placed} of ${p.k} (${p.rows} areas, ${p.moved} moved); latest completion ${p.before} → ${p.after} (deadline ${p.deadline})`,
     plan_edited: (d) => `After your edits: latest completion ${d}`,
     plan_meet: 'Fewest volunteers to meet the deadline?',
-    hex_legend: 'Visits per H3 cell', hex_blind: 'Blind spot (people, no visit yet)', hex_withheld: 'Under 3 households (withheld)',
+    hex_legend: 'Visits per H3 cell', hex_blind: 'Blind spot (people, fewer than {k} households reached)', hex_withheld: 'Withheld (under {k} households, or so that none can be worked out)',
     attribution: 'Boundaries: sapnhap.bando.com.vn · Population: GSO 2019 census · Neighbourhoods, teams, visits: synthetic',
     token: 'Access token', signin: 'Sign in', signout: 'Sign out', upload_title: 'Upload visits',
     upload_hint: 'Drop a CSV/XLSX/JSON file here or choose one', bad_token: 'Unknown or revoked token',
@@ -69,7 +69,9 @@ const HIGH_IS_BAD = { members_needed: true, density_per_km2: true, residents_per
 const RAMP = ['#fff5eb', '#fdd0a2', '#fd8d3c', '#d94801', '#7f2704'];
 
 const state = { lang: 'vi', level: 'ward', metric: 'members_needed', areas: null, layer: null, hexLayer: null, hexData: null, summary: null, selected: null, priorities: [], plan: null, planAdded: {} };
-const t = (k) => I18N[state.lang][k] ?? k;
+const t = (k) => { const s = I18N[state.lang][k] ?? k; return typeof s === 'string' ? s.replace('{k}', state.summary?.min_count ?? 5) : s; };
+// A figure the small-count rule withholds (null in the answer) says so instead of a value.
+const hid = (raw, shown) => (raw === null ? t('withheld') : shown);
 const locale = () => (state.lang === 'vi' ? 'vi-VN' : 'en-US');
 const num = (x, digits = 0) => (x == null ? t('no_data') : new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(x));
 const date = (iso) => (iso ? new Intl.DateTimeFormat(state.lang === 'vi' ? 'vi-VN' : 'en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' }).format(new Date(iso + 'T00:00:00Z')) : t('never'));
@@ -255,7 +257,13 @@ function chart(series, households, target) {
   const days = state.summary.campaign.days;
   const x = (d) => P + (d / days) * (W - P - 8);
   const y = (share) => H - 18 - share * (H - 30);
-  const pts = series.households_reached.map((n, d) => `${x(d + 1).toFixed(1)},${y(households ? n / households : 0).toFixed(1)}`).join(' ');
+  // Withheld days (null) break the line; each run of shown days is one polyline.
+  const runs = [[]];
+  series.households_reached.forEach((n, d) => {
+    if (n == null) { if (runs[runs.length - 1].length) runs.push([]); return; }
+    runs[runs.length - 1].push(`${x(d + 1).toFixed(1)},${y(households ? n / households : 0).toFixed(1)}`);
+  });
+  const lines = runs.filter((r) => r.length).map((r) => `<polyline fill="none" stroke="#0b63a5" stroke-width="2" points="${r.join(' ')}"/>`).join('');
   const ty = y(target);
   return `<svg class="chart" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="progress">
     <line x1="${P}" y1="${y(0)}" x2="${W - 8}" y2="${y(0)}" stroke="#889"/>
@@ -263,7 +271,7 @@ function chart(series, households, target) {
     <text x="${P + 2}" y="${ty - 3}">${t('target')} ${num(target * 100)}%</text>
     <line x1="${x(days)}" y1="8" x2="${x(days)}" y2="${y(0)}" stroke="#c33" stroke-dasharray="4 3"/>
     <text x="${x(days) - 4}" y="12" text-anchor="end">${t('deadline')} ${date(series.deadline)}</text>
-    <polyline fill="none" stroke="#0b63a5" stroke-width="2" points="${pts}"/>
+    ${lines}
     <text x="${P}" y="${H - 4}">${date(series.dates[0])}</text>
     <text x="2" y="${y(1) + 4}">100%</text><text x="8" y="${y(0) + 4}">0%</text>
   </svg>`;
@@ -282,10 +290,10 @@ async function select(code, focus) {
   const rows = [
     ['population', num(a.population)], ['households', num(a.households)], ['area_km2', num(a.area_km2, 2)],
     ['density_per_km2', num(a.density_per_km2)], ['teams', num(a.teams)], ['members', num(a.members)],
-    ['residents_per_member', num(a.residents_per_member)], ['visits', num(a.visits)], ['households_reached', num(a.households_reached)],
-    ['coverage_ratio', a.coverage_ratio == null ? t('no_data') : num(a.coverage_ratio * 100, 1) + '%'],
-    ['days_to_target', a.days_to_target == null ? t('never') : num(a.days_to_target)], ['projected_completion', date(a.projected_completion)], ['band', `${date(a.completion_optimistic)} – ${date(a.completion_pessimistic)}`],
-    ['on_track', a.on_track ? t('yes') : t('no')], ['members_needed', num(a.members_needed)], ['norm_members_short', num(a.norm_members_short)],
+    ['residents_per_member', num(a.residents_per_member)], ['visits', hid(a.visits, num(a.visits))], ['households_reached', hid(a.households_reached, num(a.households_reached))],
+    ['coverage_ratio', hid(a.households_reached, a.coverage_ratio == null ? t('no_data') : num(a.coverage_ratio * 100, 1) + '%')],
+    ['days_to_target', hid(a.on_track, a.days_to_target == null ? t('never') : num(a.days_to_target))], ['projected_completion', hid(a.on_track, date(a.projected_completion))], ['band', hid(a.on_track, `${date(a.completion_optimistic)} – ${date(a.completion_pessimistic)}`)],
+    ['on_track', hid(a.on_track, a.on_track ? t('yes') : t('no'))], ['members_needed', num(a.members_needed)], ['norm_members_short', num(a.norm_members_short)],
   ];
   const table = document.getElementById('panel-figures');
   table.innerHTML = '';
@@ -316,7 +324,8 @@ async function toggleHexes(on) {
     onEachFeature: (f, lyr) => lyr.bindTooltip(() => {
       const p = f.properties;
       const counts = p.suppressed ? t('withheld') : `${num(p.visits)} ${t('visits_cell')}, ${num(p.households)} ${t('households_cell')}`;
-      return `${counts}<br>${num(p.population_est)} ${t('pop_est')}${p.blind_spot ? '<br><strong>' + t('blind') + '</strong>' : ''}`;
+      const pop = p.population_est == null ? '' : `<br>${num(p.population_est)} ${t('pop_est')}`;
+      return `${counts}${pop}${p.blind_spot ? '<br><strong>' + t('blind') + '</strong>' : ''}`;
     }, { sticky: true }),
   }).addTo(map);
   drawHexLegend(max);

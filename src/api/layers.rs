@@ -7,9 +7,9 @@ use geo::{MultiPolygon, Simplify};
 use h3o::CellIndex;
 use serde_json::{Map, Value, json};
 
-use crate::engine::Engine;
 use crate::disclosure::areas::AreaRule;
 use crate::disclosure::cells::ShownCell;
+use crate::engine::Engine;
 use crate::model::Level;
 use crate::priority::Priority;
 
@@ -99,7 +99,9 @@ impl Shapes {
         Self {
             coordinates,
             labels,
-            population: crate::hex::RESOLUTIONS.map(|_| Default::default()).collect(),
+            population: crate::hex::RESOLUTIONS
+                .map(|_| Default::default())
+                .collect(),
         }
     }
 
@@ -110,7 +112,8 @@ impl Shapes {
         engine: &Engine,
         res: h3o::Resolution,
     ) -> std::sync::Arc<HashMap<CellIndex, f64>> {
-        let slot = usize::from(u8::from(res)).checked_sub(usize::from(*crate::hex::RESOLUTIONS.start()));
+        let slot =
+            usize::from(u8::from(res)).checked_sub(usize::from(*crate::hex::RESOLUTIONS.start()));
         match slot.and_then(|i| self.population.get(i)) {
             Some(cell) => std::sync::Arc::clone(
                 cell.get_or_init(|| std::sync::Arc::new(engine.hex_population(res))),
@@ -124,7 +127,11 @@ impl Shapes {
 /// small-count rule with threshold `k` (all resolutions at once: see
 /// [`crate::disclosure::cells`]).
 #[must_use]
-pub fn hex_layers(engine: &Engine, shapes: &Shapes, k: u64) -> crate::disclosure::cells::ShownLayers {
+pub fn hex_layers(
+    engine: &Engine,
+    shapes: &Shapes,
+    k: u64,
+) -> crate::disclosure::cells::ShownLayers {
     use rayon::prelude::*;
     let layers: HashMap<u8, Vec<crate::hex::HexStats>> = crate::hex::RESOLUTIONS
         .collect::<Vec<u8>>()
@@ -132,7 +139,10 @@ pub fn hex_layers(engine: &Engine, shapes: &Shapes, k: u64) -> crate::disclosure
         .filter_map(|r| {
             let res = h3o::Resolution::try_from(r).ok()?;
             let population = shapes.population(engine, res);
-            Some((r, crate::hex::hex_layer(&engine.hex_counts(res), &population)))
+            Some((
+                r,
+                crate::hex::hex_layer(&engine.hex_counts(res), &population),
+            ))
         })
         .collect();
     crate::disclosure::cells::ShownLayers::new(&layers, k)

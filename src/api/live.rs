@@ -84,7 +84,11 @@ impl Live {
         min_count: u64,
     ) -> Result<Arc<Self>, StoreError> {
         let (engine, tally) = store.load_engine(population, crate::hex::DEFAULT_RESOLUTION)?;
-        let state = Arc::new(AppState::with_min_count(Arc::new(engine), basemap, min_count));
+        let state = Arc::new(AppState::with_min_count(
+            Arc::new(engine),
+            basemap,
+            min_count,
+        ));
         let (tx, rx) = mpsc::channel();
         let live = Arc::new(Self {
             current: RwLock::new(state),

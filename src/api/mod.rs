@@ -20,8 +20,9 @@
 //! | `POST /api/visits` | a batch of visits (CSV or JSON) with an `Idempotency-Key`, for an uploader token: the receipt |
 //! | `GET /api/openapi.json` | the OpenAPI 3.1 document of these routes |
 //!
-//! Visit records never leave the engine: every answer is an aggregate per area or H3 cell, and
-//! cell counts of fewer than [`layers::MIN_HOUSEHOLDS_SHOWN`] households are withheld.
+//! Visit records never leave the engine: every answer is an aggregate per area or H3 cell, under
+//! the small-count rule of [`crate::disclosure`] (counts below `k` withheld, with what would let a
+//! reader work them out).
 
 pub mod decisions;
 pub mod error;
@@ -50,10 +51,10 @@ use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
 
 use self::error::ApiError;
-use crate::engine::Engine;
 use crate::disclosure::DEFAULT_MIN_COUNT;
 use crate::disclosure::areas::AreaRule;
 use crate::disclosure::cells::{ShownCell, ShownLayers};
+use crate::engine::Engine;
 use crate::model::{Level, Service};
 
 /// Cells per `/api/hexes` response at most.
@@ -149,7 +150,11 @@ impl AppState {
         Arc::clone(self.hexes.get_or_init(|| {
             self.hex_computations
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Arc::new(layers::hex_layers(&self.engine, &self.shapes, self.min_count))
+            Arc::new(layers::hex_layers(
+                &self.engine,
+                &self.shapes,
+                self.min_count,
+            ))
         }))
     }
 
@@ -186,7 +191,11 @@ impl AppState {
     }
 
     /// The properties of area `p` as served: under the rule unless `full`.
-    fn area_properties(&self, p: &crate::priority::Priority, full: bool) -> serde_json::Map<String, Value> {
+    fn area_properties(
+        &self,
+        p: &crate::priority::Priority,
+        full: bool,
+    ) -> serde_json::Map<String, Value> {
         layers::properties(&self.engine, &self.shapes, (!full).then_some(&self.rule), p)
     }
 
@@ -255,7 +264,6 @@ fn geojson_bytes(body: Bytes, gzipped: bool) -> Response {
     }
     res
 }
-
 
 /// The current snapshot, for a handler.
 pub struct Snap(pub Arc<AppState>);
@@ -512,12 +520,7 @@ async fn area(
 
 /// True when the request's token may see area `i` without the small-count rule: an admin, a
 /// planner of the whole province, or a planner of the area's ward (the ward and what is in it).
-fn sees_in_full(
-    live: &live::Live,
-    headers: &axum::http::HeaderMap,
-    e: &Engine,
-    i: usize,
-) -> bool {
+fn sees_in_full(live: &live::Live, headers: &axum::http::HeaderMap, e: &Engine, i: usize) -> bool {
     let Some(token) = upload::bearer(headers).and_then(|secret| live.token(secret)) else {
         return false;
     };
@@ -829,7 +832,10 @@ async fn plan(
             continue;
         };
         for row in rows {
-            let Some(i) = row.get("code").and_then(Value::as_str).and_then(|c| s.engine.position(c))
+            let Some(i) = row
+                .get("code")
+                .and_then(Value::as_str)
+                .and_then(|c| s.engine.position(c))
             else {
                 continue;
             };

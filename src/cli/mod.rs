@@ -506,7 +506,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let db = db.unwrap_or_else(|| store::default_db(&data));
                 let s = store::open_or_create(&db, &data)?;
                 let live = phuso::api::live::Live::with_store(
-                    s, population, basemap, read_access, min_count,
+                    s,
+                    population,
+                    basemap,
+                    read_access,
+                    min_count,
                 )?;
                 say(&format!(
                     "Serving the store {}; uploads (POST /api/visits) need an uploader token (phuso token create).",

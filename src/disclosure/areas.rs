@@ -93,26 +93,33 @@ pub struct AreaRule {
     cells: Vec<Vec<usize>>,
 }
 
-fn add_cells(t: &mut Table, totals: &Totals, days: usize, w: (usize, usize)) -> Cells {
+fn add_cells(
+    t: &mut Table,
+    totals: &Totals,
+    days: usize,
+    w: (usize, usize),
+    published: bool,
+) -> Cells {
     let sum = |s: &[u64], from: usize, n: usize| s.iter().skip(from).take(n).sum::<u64>();
-    let households = t.cell(totals.households_reached);
-    let visits = t.cell(totals.visits);
-    let services = totals.per_service.map(|n| t.cell(n));
-    let window_new = t.cell(sum(&totals.daily_new_households, w.0, w.1));
-    let window_visits = t.cell(sum(&totals.daily_visits, w.0, w.1));
+    let cell = |t: &mut Table, v: u64| if published { t.cell(v) } else { t.rest(v) };
+    let households = cell(t, totals.households_reached);
+    let visits = cell(t, totals.visits);
+    let services = totals.per_service.map(|n| cell(t, n));
+    let window_new = cell(t, sum(&totals.daily_new_households, w.0, w.1));
+    let window_visits = cell(t, sum(&totals.daily_visits, w.0, w.1));
     let at = |s: &[u64], d: usize| s.get(d).copied().unwrap_or(0);
     let daily_new: Vec<usize> = (0..days)
-        .map(|d| t.cell(at(&totals.daily_new_households, d)))
+        .map(|d| cell(t, at(&totals.daily_new_households, d)))
         .collect();
     let mut so_far = 0u64;
     let cumulative: Vec<usize> = (0..days)
         .map(|d| {
             so_far = so_far.saturating_add(at(&totals.daily_new_households, d));
-            t.cell(so_far)
+            cell(t, so_far)
         })
         .collect();
     let daily_visits: Vec<usize> = (0..days)
-        .map(|d| t.cell(at(&totals.daily_visits, d)))
+        .map(|d| cell(t, at(&totals.daily_visits, d)))
         .collect();
     // Within the area: days, windows, services.
     for d in 0..days {
@@ -127,7 +134,10 @@ fn add_cells(t: &mut Table, totals: &Totals, days: usize, w: (usize, usize)) -> 
     }
     t.relate(visits, daily_visits.clone());
     t.relate(visits, services.to_vec());
-    t.relate(window_new, daily_new[w.0.min(days)..(w.0 + w.1).min(days)].to_vec());
+    t.relate(
+        window_new,
+        daily_new[w.0.min(days)..(w.0 + w.1).min(days)].to_vec(),
+    );
     t.relate(
         window_visits,
         daily_visits[w.0.min(days)..(w.0 + w.1).min(days)].to_vec(),
@@ -158,14 +168,21 @@ impl AreaRule {
         let cells: Vec<Cells> = engine
             .totals()
             .iter()
-            .map(|totals| add_cells(&mut t, totals, days, w))
+            .map(|totals| add_cells(&mut t, totals, days, w, true))
             .collect();
-        // The tree: a parent is its children plus what lies in it directly.
+        // The tree: a parent is its children plus what lies in it directly (its own cells, never
+        // published, but a reader can subtract).
         for (i, a) in engine.areas().iter().enumerate() {
             if a.children.is_empty() {
                 continue;
             }
-            let kids = || a.children.iter().map(|&j| &cells[j]);
+            let own = add_cells(&mut t, &engine.own_totals()[i], days, w, false);
+            let kids = || {
+                a.children
+                    .iter()
+                    .map(|&j| &cells[j])
+                    .chain(std::iter::once(&own))
+            };
             let mut relate = |total: usize, parts: Vec<usize>| t.relate(total, parts);
             let p = &cells[i];
             relate(p.households, kids().map(|c| c.households).collect());
@@ -178,7 +195,10 @@ impl AreaRule {
             for d in 0..days {
                 relate(p.daily_new[d], kids().map(|c| c.daily_new[d]).collect());
                 relate(p.cumulative[d], kids().map(|c| c.cumulative[d]).collect());
-                relate(p.daily_visits[d], kids().map(|c| c.daily_visits[d]).collect());
+                relate(
+                    p.daily_visits[d],
+                    kids().map(|c| c.daily_visits[d]).collect(),
+                );
             }
         }
         t.protect(k);
@@ -268,9 +288,28 @@ impl AreaRule {
         }
         let any = w.households || w.window_new;
         props.insert("withheld".into(), json!(any));
-        if any {
-            props.insert("reason".into(), json!(self.withheld_reason(false)));
-            props.insert("reason_vi".into(), json!(self.withheld_reason(true)));
+        for (name, vi) in [("reason", false), ("reason_vi", true)] {
+            let Some(Value::String(reason)) = props.get_mut(name) else {
+                continue;
+            };
+            if w.households {
+                *reason = self.withheld_reason(vi);
+            } else if w.window_new {
+                // Density, helpers and coverage stay; the outlook (from the pace) goes.
+                let head = reason.split(';').next().unwrap_or_default().to_owned();
+                *reason = format!("{head}; {}", self.withheld_pace(vi));
+            }
+        }
+    }
+
+    fn withheld_pace(&self, vi: bool) -> String {
+        if vi {
+            format!("tiến độ gần đây được ẩn (dưới {} hộ mới)", self.k)
+        } else {
+            format!(
+                "recent pace withheld (fewer than {} new households)",
+                self.k
+            )
         }
     }
 

@@ -50,6 +50,8 @@ pub struct Table {
     hidden: Vec<bool>,
     followers: Vec<Vec<usize>>,
     relations: Vec<Relation>,
+    /// Unpublished cells, withheld when small but not 0 (see [`Table::rest`]).
+    positive: Vec<usize>,
 }
 
 impl Table {
@@ -66,6 +68,16 @@ impl Table {
         self.hidden.push(false);
         self.followers.push(Vec::new());
         self.values.len() - 1
+    }
+
+    /// Adds a count that is never published but follows from others (what lies in a ward
+    /// outside its neighbourhoods): withheld when it is 1 to `k − 1`; a 0 there says nothing
+    /// about anyone.
+    pub fn rest(&mut self, value: u64) -> usize {
+        let c = self.cell(value);
+        self.checked[c] = false;
+        self.positive.push(c);
+        c
     }
 
     /// Adds a sum over cells already added.
@@ -127,6 +139,12 @@ impl Table {
                 self.hide(c);
             }
         }
+        for i in 0..self.positive.len() {
+            let c = self.positive[i];
+            if self.values[c] > 0 && self.values[c] < k {
+                self.hide(c);
+            }
+        }
         if k == 0 {
             return;
         }
@@ -182,7 +200,9 @@ impl Table {
         }
         let rest = self.values[rel.total].saturating_sub(shown_sum);
         if hidden_parts == 0 {
-            return (rest > 0 && rest < k).then(|| withhold_a_part(true)).flatten();
+            return (rest > 0 && rest < k)
+                .then(|| withhold_a_part(true))
+                .flatten();
         }
         if rest < k {
             return withhold_a_part(true);
@@ -312,11 +332,16 @@ mod tests {
         t.relate(top, mids.clone());
         t.protect(5);
         for r in t.relations() {
-            let unknown = usize::from(t.hidden(r.total))
-                + r.parts.iter().filter(|&&p| t.hidden(p)).count();
+            let unknown =
+                usize::from(t.hidden(r.total)) + r.parts.iter().filter(|&&p| t.hidden(p)).count();
             assert_ne!(unknown, 1);
             if !t.hidden(r.total) && unknown > 0 {
-                let shown: u64 = r.parts.iter().filter(|&&p| !t.hidden(p)).map(|&p| t.value(p)).sum();
+                let shown: u64 = r
+                    .parts
+                    .iter()
+                    .filter(|&&p| !t.hidden(p))
+                    .map(|&p| t.value(p))
+                    .sum();
                 assert!(t.value(r.total) - shown >= 5);
             }
         }

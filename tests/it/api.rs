@@ -89,10 +89,19 @@ async fn areas_carry_the_engine_figures() {
     let features = doc["features"].as_array().unwrap();
     assert_eq!(features.len(), 36);
     let e = bundled_engine();
+    let mut shown = 0;
     for f in features {
         let p = &f["properties"];
-        let want = &e.figures()[e.position(p["code"].as_str().unwrap()).unwrap()];
+        let i = e.position(p["code"].as_str().unwrap()).unwrap();
+        let want = &e.figures()[i];
         assert_eq!(p["members_needed"].as_u64(), Some(want.members_needed));
+        // What the small-count rule withholds is null; the rest is the engine's.
+        if state().rule().withheld(i).households {
+            assert!(p["households_reached"].is_null() && p["coverage_ratio"].is_null());
+            assert_eq!(p["withheld"], true);
+            continue;
+        }
+        shown += 1;
         assert_eq!(
             p["households_reached"].as_u64(),
             Some(want.households_reached)
@@ -103,6 +112,7 @@ async fn areas_carry_the_engine_figures() {
         assert!(p["reason"].as_str().unwrap().contains("people/km²"));
         assert_eq!(f["geometry"]["type"], "MultiPolygon");
     }
+    assert!(shown >= 30, "{shown} of 36 wards shown");
     let an_phu = features.iter().find(|f| f["id"] == "25975").unwrap();
     assert_eq!(
         an_phu["properties"]["former_names"],
@@ -142,26 +152,47 @@ async fn one_area_with_series() {
         e.areas()[i].children.len()
     );
     let days = e.as_of_day() as usize + 1;
-    let reached = d["series"]["households_reached"].as_array().unwrap();
-    assert_eq!(reached.len(), days);
+    let t = &e.totals()[i];
+    let w = state().rule().withheld(i);
+    // Each day's figure is the engine's, or null where the small-count rule withholds it.
+    let check = |name: &str, hidden: &[bool], want: &[u64]| {
+        let got = d["series"][name].as_array().unwrap();
+        assert_eq!(got.len(), days);
+        for (day, v) in got.iter().enumerate() {
+            if hidden[day] {
+                assert!(v.is_null(), "{name} day {day}");
+            } else {
+                assert_eq!(v.as_u64(), Some(want[day]), "{name} day {day}");
+            }
+        }
+    };
+    let mut so_far = 0;
+    let cumulative: Vec<u64> = t
+        .daily_new_households
+        .iter()
+        .map(|n| {
+            so_far += n;
+            so_far
+        })
+        .collect();
+    check("households_reached", &w.cumulative, &cumulative);
+    check("new_households", &w.daily_new, &t.daily_new_households);
+    check("visits", &w.daily_visits, &t.daily_visits);
+    assert_eq!(cumulative[days - 1], e.figures()[i].households_reached);
     assert_eq!(
-        reached.last().unwrap().as_u64(),
-        Some(e.figures()[i].households_reached)
+        t.daily_visits.iter().take(days).sum::<u64>(),
+        e.figures()[i].visits
     );
-    let visits: u64 = d["series"]["visits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap())
-        .sum();
-    assert_eq!(visits, e.figures()[i].visits);
-    let install: u64 = d["series"]["per_service"]["vneid_install"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap())
-        .sum();
-    assert_eq!(install, e.figures()[i].visits_vneid_install);
+    // An ward of this size shows its total and most of its days.
+    assert_eq!(
+        d["area"]["households_reached"],
+        e.figures()[i].households_reached
+    );
+    assert!(w.daily_new.iter().filter(|h| !**h).count() > days / 2);
+    assert!(
+        d["series"].get("per_service").is_none(),
+        "not per day: too small"
+    );
     let (status, err) = json("/api/areas/99999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(err["error"], "no area with code \"99999\"");
@@ -248,24 +279,33 @@ async fn hexes_are_aggregates_that_add_up() {
         .iter()
         .filter_map(|f| f["properties"]["visits"].as_u64())
         .sum();
-    let withheld: u64 = e
-        .hexes()
-        .iter()
-        .filter(|h| h.households > 0 && h.households < 3)
-        .map(|h| h.visits)
-        .sum();
-    assert_eq!(shown + withheld, e.visit_report().rows_accepted as u64);
+    // What is withheld is what the shown cells do not add up to.
+    let k = phuso::disclosure::DEFAULT_MIN_COUNT;
+    let truth: std::collections::HashMap<String, &phuso::hex::HexStats> =
+        e.hexes().iter().map(|h| (h.cell.to_string(), h)).collect();
+    let mut withheld = 0;
     for f in features {
         let p = &f["properties"];
-        if p["suppressed"] == true {
-            assert!(p["visits"].is_null() && p["households"].is_null());
+        let h = truth[p["cell"].as_str().unwrap()];
+        if p["visits"].is_null() {
+            withheld += h.visits;
         }
+        if p["suppressed"] == true {
+            assert!(p["households"].is_null() && p["population_est"].is_null());
+            assert!(p["visits"].is_null());
+        } else {
+            assert!(h.households >= k, "{h:?} shown");
+            assert_eq!(p["households"].as_u64(), Some(h.households));
+        }
+        if h.households < k {
+            assert_eq!(p["suppressed"], true, "{h:?} below k shown");
+        }
+        assert_eq!(
+            p["blind_spot"] == true,
+            h.households < k && h.population_est >= 50.0
+        );
     }
-    let blind = features
-        .iter()
-        .filter(|f| f["properties"]["blind_spot"] == true)
-        .count();
-    assert_eq!(blind, e.hexes().iter().filter(|h| h.blind_spot).count());
+    assert_eq!(shown + withheld, e.visit_report().rows_accepted as u64);
     // A finer resolution inside a box: every cell's centre is inside it.
     let (status, d) = json("/api/hexes?res=10&bbox=106.70,10.90,106.75,10.95").await;
     assert_eq!(status, StatusCode::OK);

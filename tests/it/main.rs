@@ -6,6 +6,7 @@ mod bad_input;
 mod cli;
 mod consistency;
 mod crash;
+mod disclosure;
 mod fuzz_regressions;
 mod generated;
 mod hardening;

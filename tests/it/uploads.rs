@@ -576,3 +576,69 @@ async fn roster_edits_change_the_members_from_their_day() {
     let fresh = Engine::load(&EngineConfig::for_dir(&exported)).unwrap();
     assert_eq!(s.live.current().engine().figures(), fresh.figures());
 }
+
+#[tokio::test]
+async fn a_planner_sees_their_ward_in_full_a_viewer_never_below_k() {
+    let s = server("upload_full_view", ReadAccess::Open);
+    let planner = Store::open(&s.db, false)
+        .unwrap()
+        .create_token(Role::Planner, &["90001".into()], "UBND 90001")
+        .unwrap()
+        .1;
+    let e = s.live.current().engine().clone();
+    let reached = |code: &str| e.totals()[e.position(code).unwrap()].households_reached;
+    let rule = s.live.current();
+    let withheld = |code: &str| rule.rule().withheld(e.position(code).unwrap()).households;
+    assert!(
+        withheld("90001") && withheld("90002"),
+        "{} {}",
+        reached("90001"),
+        reached("90002")
+    );
+    let get = |code: &'static str, token: Option<String>| {
+        let s = &s;
+        async move {
+            send(
+                s,
+                "GET",
+                &format!("/api/areas/{code}"),
+                token.as_deref(),
+                &[],
+                "",
+            )
+            .await
+        }
+    };
+    for token in [None, Some(s.viewer.clone()), Some(s.uploader.clone())] {
+        let (status, d) = get("90001", token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(d["full"], false);
+        assert!(d["area"]["households_reached"].is_null(), "{d}");
+    }
+    let (_, d) = get("90001", Some(planner.clone())).await;
+    assert_eq!(d["full"], true);
+    assert_eq!(d["area"]["households_reached"], reached("90001"));
+    assert!(
+        d["series"]["households_reached"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(Value::is_u64)
+    );
+    // Not the other ward.
+    let (_, d) = get("90002", Some(planner)).await;
+    assert_eq!(d["full"], false);
+    assert!(d["area"]["households_reached"].is_null());
+    let (_, d) = get("90002", Some(s.admin.clone())).await;
+    assert_eq!(d["full"], true);
+    assert_eq!(d["area"]["households_reached"], reached("90002"));
+    // The map's layer is for everyone: under the rule.
+    let (_, d) = send(&s, "GET", "/api/areas?level=ward", Some(&s.admin), &[], "").await;
+    assert!(
+        d["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["properties"]["households_reached"].is_null())
+    );
+}
