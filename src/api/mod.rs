@@ -840,14 +840,15 @@ async fn plan(
                 continue;
             };
             let w = s.rule.withheld(i);
-            if (w.households || w.window_new) && !sees_in_full(&live, &headers, &s.engine, i) {
-                if let Value::Object(m) = row {
-                    for name in ["completion_before", "completion_after", "on_track_after"] {
-                        m.insert(name.into(), Value::Null);
-                    }
-                    m.insert("reason".into(), json!(s.rule.withheld_reason(false)));
-                    m.insert("reason_vi".into(), json!(s.rule.withheld_reason(true)));
+            if (w.households || w.window_new)
+                && !sees_in_full(&live, &headers, &s.engine, i)
+                && let Value::Object(m) = row
+            {
+                for name in ["completion_before", "completion_after", "on_track_after"] {
+                    m.insert(name.into(), Value::Null);
                 }
+                m.insert("reason".into(), json!(s.rule.withheld_reason(false)));
+                m.insert("reason_vi".into(), json!(s.rule.withheld_reason(true)));
             }
         }
     }

@@ -65,12 +65,6 @@ pub struct Withheld {
 }
 
 impl Withheld {
-    /// True when nothing is withheld.
-    #[must_use]
-    pub fn is_nothing(&self) -> bool {
-        *self == Self::nothing(self.daily_new.len())
-    }
-
     fn nothing(days: usize) -> Self {
         Self {
             daily_new: vec![false; days],
@@ -87,10 +81,6 @@ pub struct AreaRule {
     k: u64,
     days: usize,
     withheld: Vec<Withheld>,
-    /// The table (kept for tests that play the adversary).
-    table: Table,
-    /// Per area: its cells, in the order of [`AreaRule::published`].
-    cells: Vec<Vec<usize>>,
 }
 
 fn add_cells(
@@ -216,24 +206,7 @@ impl AreaRule {
                 daily_visits: hidden(&c.daily_visits),
             })
             .collect();
-        let flat = cells
-            .iter()
-            .map(|c| {
-                let mut v = vec![c.households, c.visits, c.window_new, c.window_visits];
-                v.extend(c.services);
-                v.extend(&c.daily_new);
-                v.extend(&c.cumulative);
-                v.extend(&c.daily_visits);
-                v
-            })
-            .collect();
-        Self {
-            k,
-            days,
-            withheld,
-            table: t,
-            cells: flat,
-        }
+        Self { k, days, withheld }
     }
 
     /// The threshold `k`.
@@ -249,13 +222,6 @@ impl AreaRule {
             .get(i)
             .cloned()
             .unwrap_or_else(|| Withheld::nothing(self.days))
-    }
-
-    /// The protected table and each area's cells (households, visits, window new, window
-    /// visits, five services, then per day new, cumulative, visits): for the adversary tests.
-    #[must_use]
-    pub fn table(&self) -> (&Table, &[Vec<usize>]) {
-        (&self.table, &self.cells)
     }
 
     /// Sets to `null` what is withheld of area `i` in its JSON properties (the names of

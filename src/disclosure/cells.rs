@@ -40,10 +40,6 @@ fn ser_cell<S: serde::Serializer>(c: &CellIndex, s: S) -> Result<S::Ok, S::Error
 #[derive(Debug, Clone, Default)]
 pub struct ShownLayers {
     layers: HashMap<u8, Vec<ShownCell>>,
-    /// The table and, per resolution, each cell's (households, visits) cells: for the adversary
-    /// tests.
-    table: Table,
-    cells: HashMap<u8, Vec<(CellIndex, usize, usize)>>,
 }
 
 impl ShownLayers {
@@ -116,22 +112,12 @@ impl ShownLayers {
                 (r, list)
             })
             .collect();
-        Self {
-            layers: shown,
-            table: t,
-            cells,
-        }
+        Self { layers: shown }
     }
 
     /// The protected layer at resolution `r` (empty when not computed).
     #[must_use]
     pub fn layer(&self, r: u8) -> &[ShownCell] {
         self.layers.get(&r).map_or(&[], Vec::as_slice)
-    }
-
-    /// The table and each resolution's `(cell, households cell, visits cell)`.
-    #[must_use]
-    pub fn table(&self) -> (&Table, &HashMap<u8, Vec<(CellIndex, usize, usize)>>) {
-        (&self.table, &self.cells)
     }
 }
