@@ -38,12 +38,30 @@ pub fn content_security_policy(basemap: Option<&str>) -> String {
     )
 }
 
+/// Request headers larger than this are answered 431 (JSON). Hyper's own, larger limit (about
+/// 400 KiB, or more than 100 headers) still answers 431 with an empty body before this runs.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
 /// The middleware (state: the Content-Security-Policy value).
 pub async fn guard(State(csp): State<HeaderValue>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     // `//host/…` would make a redirect to a protocol-relative URL (another site).
+    let header_bytes: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
     let mut res = if path.starts_with("//") || path.contains("/../") {
         ApiError::NotFound("no such path".into()).into_response()
+    } else if header_bytes > MAX_HEADER_BYTES {
+        let body = serde_json::json!({ "error": format!(
+            "request headers of {header_bytes} bytes exceed the limit of {MAX_HEADER_BYTES}"
+        ) });
+        (
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            axum::Json(body),
+        )
+            .into_response()
     } else if let Some(refusal) = refuse(&req, &path) {
         refusal.into_response()
     } else {

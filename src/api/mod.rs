@@ -30,6 +30,7 @@ pub mod guard;
 pub mod layers;
 pub mod live;
 pub mod params;
+pub mod rate;
 pub mod roster;
 pub mod server;
 pub mod upload;
@@ -327,7 +328,18 @@ pub fn router_with(
     let csp = guard::content_security_policy(live.current().basemap.as_deref());
     let csp = HeaderValue::from_str(&csp).unwrap_or(HeaderValue::from_static("default-src 'self'"));
     let expensive = server::Expensive(Arc::new(tokio::sync::Semaphore::new(limits.expensive)));
-    let costly = || axum::middleware::from_fn_with_state(expensive.clone(), server::expensive);
+    let per_client = rate::RateLimit::new(limits.client_burst, limits.client_per_second);
+    let costly = || {
+        tower::ServiceBuilder::new()
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&per_client),
+                rate::limit,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                expensive.clone(),
+                server::expensive,
+            ))
+    };
     let api = Router::new()
         .route("/api/health", get(health))
         .route("/api/summary", get(summary))
@@ -371,6 +383,7 @@ pub fn router_with(
         ))
         .with_state(live)
         .layer(axum::Extension(expensive))
+        .layer(axum::Extension(per_client))
         .layer(DefaultBodyLimit::max(64 * 1024));
     let app = match web_dir {
         Some(dir) => api.fallback_service(ServeDir::new(dir)),
@@ -565,6 +578,8 @@ async fn hexes(
     Query(q): Q,
     headers: axum::http::HeaderMap,
     axum::Extension(expensive): axum::Extension<server::Expensive>,
+    axum::Extension(per_client): axum::Extension<Arc<rate::RateLimit>>,
+    peer: Option<axum::Extension<rate::Peer>>,
 ) -> Result<Response, ApiError> {
     params::only(&q, &["res", "bbox"])?;
     let res = params::resolution(&q)?;
@@ -584,7 +599,12 @@ async fn hexes(
     if let Some(doc) = whole {
         return serve_doc(&doc, zip).await;
     }
-    // Anything else is computed, within the bound on expensive work.
+    // Anything else is computed, within the client's rate and the bound on expensive work.
+    if let Some(axum::Extension(rate::Peer(ip))) = peer
+        && let Err(wait) = per_client.take(ip, std::time::Instant::now())
+    {
+        return Ok(rate::too_many(&per_client, ip, wait));
+    }
     let Ok(_permit) = expensive.0.try_acquire() else {
         return Ok(server::busy(
             "too many H3 layers, plans, what-ifs or exports at once",

@@ -30,6 +30,10 @@ pub struct Limits {
     pub in_flight: usize,
     /// Expensive requests (H3 layers, plans, what-if, exports, audit) in flight at most.
     pub expensive: usize,
+    /// Expensive requests one client address may make at once …
+    pub client_burst: u32,
+    /// … and per second after that (429 beyond).
+    pub client_per_second: f64,
 }
 
 impl Default for Limits {
@@ -41,6 +45,8 @@ impl Default for Limits {
             request: Duration::from_secs(300),
             in_flight: 512,
             expensive: (2 * cores).max(2),
+            client_burst: 30,
+            client_per_second: 5.0,
         }
     }
 }
@@ -93,7 +99,15 @@ pub(super) async fn run(
             },
             _ = &mut stop => break,
         };
-        let service = TowerToHyperService::new(app.clone());
+        // Every request of the connection carries its client's address (for the rate limits).
+        let ip = super::rate::Peer(peer.ip());
+        let service = TowerToHyperService::new(tower::util::MapRequest::new(
+            app.clone(),
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ip);
+                req
+            },
+        ));
         let conn = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), service)
             .into_owned();

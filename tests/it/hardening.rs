@@ -442,3 +442,62 @@ async fn the_contract_departures_found_by_hand_are_gone() {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+#[test]
+fn one_client_over_its_rate_is_told_when_to_come_back() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let live = Arc::new(Live::read_only(Arc::new(AppState::new(
+            bundled_engine(),
+            None,
+        ))));
+        let limits = Limits {
+            client_burst: 2,
+            client_per_second: 0.05,
+            ..Limits::default()
+        };
+        rt.block_on(phuso::api::serve_with(
+            live,
+            None,
+            std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
+            limits,
+            |addr| tx.send(addr).unwrap(),
+        ))
+        .unwrap();
+    });
+    let addr = rx.recv_timeout(Duration::from_secs(120)).unwrap();
+    let get = |path: &str, extra: &str| {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    };
+    // Two audits pass, the third from the same address is refused with a time to wait.
+    assert!(get("/api/audit?level=ward", "").starts_with("HTTP/1.1 200"));
+    assert!(get("/api/audit?level=ward", "").starts_with("HTTP/1.1 200"));
+    let refused = get("/api/audit?level=ward", "");
+    assert!(refused.starts_with("HTTP/1.1 429"), "{refused}");
+    let lower = refused.to_ascii_lowercase();
+    assert!(lower.contains("retry-after: 20"), "{refused}");
+    assert!(
+        lower.contains("content-type: application/json"),
+        "{refused}"
+    );
+    assert!(refused.contains("try again in 20 s"), "{refused}");
+    // Cheap routes are not limited.
+    for _ in 0..5 {
+        assert!(get("/api/summary", "").starts_with("HTTP/1.1 200"));
+    }
+    // Over-large headers: 431 in JSON like every other error.
+    let big = format!("X-Big: {}\r\n", "a".repeat(40 * 1024));
+    let out = get("/api/summary", &big);
+    assert!(out.starts_with("HTTP/1.1 431"), "{out}");
+    assert!(out.contains("exceed the limit of 32768"), "{out}");
+}
