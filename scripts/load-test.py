@@ -31,6 +31,7 @@ lat = {"upload": [], "read": []}
 errors = []
 accepted = [0]
 shed = [0]
+slow = []
 
 def record(kind, t, ok, what=""):
     with lock:
@@ -39,8 +40,9 @@ def record(kind, t, ok, what=""):
             errors.append(what)
 
 def back_off(e):
-    """A 503 with Retry-After is the server shedding load, as designed: wait and count it."""
-    if e.code == 503 and e.headers.get("Retry-After"):
+    """A 503 or 429 with Retry-After is the server shedding load or holding a client to its rate,
+    as designed: wait and count it."""
+    if e.code in (429, 503) and e.headers.get("Retry-After"):
         with lock:
             shed[0] += 1
         time.sleep(min(float(e.headers["Retry-After"]), 5))
@@ -82,6 +84,9 @@ def reader(r):
         try:
             urllib.request.urlopen(a.url + path, timeout=60).read()
             record("read", time.time() - t0, True)
+            if time.time() - t0 > 5:
+                with lock:
+                    slow.append(f"{path}: {time.time() - t0:.1f} s")
         except urllib.error.HTTPError as e:
             if not back_off(e):
                 record("read", time.time() - t0, False, f"{path}: {e}")
@@ -103,7 +108,9 @@ def pct(v, q):
 
 for kind, v in lat.items():
     print(f"{kind}: {len(v)} requests, p50 {pct(v, 0.5):.1f} ms, p99 {pct(v, 0.99):.1f} ms, max {pct(v, 1.0):.1f} ms")
-print(f"accepted visits: {accepted[0]} in {elapsed:.1f} s = {accepted[0] / elapsed:.0f}/s; shed (503, retried): {shed[0]}; errors: {len(errors)}")
+print(f"accepted visits: {accepted[0]} in {elapsed:.1f} s = {accepted[0] / elapsed:.0f}/s; shed (503 or 429, retried): {shed[0]}; errors: {len(errors)}")
+for e in slow[:10]:
+    print("   slow:", e)
 for e in errors[:10]:
     print("  ", e)
 raise SystemExit(1 if errors or accepted[0] == 0 else 0)

@@ -34,6 +34,7 @@ impl From<&str> for AreaCode {
 
 /// The administrative level of an area, coarsest first.
 #[derive(
+    utoipa::ToSchema,
     Debug,
     Clone,
     Copy,

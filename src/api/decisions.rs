@@ -46,6 +46,20 @@ fn no_store() -> ApiError {
     ApiError::Unavailable("this server has no store (started with --no-store)".into())
 }
 
+/// `POST /api/plans`.
+#[derive(utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code, reason = "read only by the OpenAPI derive")]
+struct SaveBody {
+    #[schema(min_length = 1, max_length = 200)]
+    name: String,
+    /// The decision's date.
+    date: Option<chrono::NaiveDate>,
+    /// The plan, as `POST /api/plan` answered it.
+    #[schema(value_type = Object)]
+    plan: Value,
+}
+
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SaveRequest {
@@ -59,6 +73,11 @@ struct SaveRequest {
 ///
 /// # Errors
 /// 401/403 without a planner or admin token, 400 for a bad body, 503 without a store.
+#[utoipa::path(post, path = "/api/plans", tag = "plan", summary = "Save a plan with a name and the date of the decision (planner or admin token)",
+    security(("bearer" = [])),
+    request_body(content = SaveBody, content_type = "application/json"),
+    responses((status = 201, body = crate::store::plans::SavedPlan), (status = 400, body = super::schema::Error),
+        (status = 401, body = super::schema::Error), (status = 403, body = super::schema::Error), (status = 415, body = super::schema::Error)))]
 pub async fn save(
     State(live): State<Arc<Live>>,
     headers: HeaderMap,
@@ -95,6 +114,8 @@ pub async fn save(
 ///
 /// # Errors
 /// 503 without a store.
+#[utoipa::path(get, path = "/api/plans", tag = "plan", summary = "Saved plans, newest first",
+    responses((status = 200, body = super::schema::PlanList)))]
 pub async fn list(State(live): State<Arc<Live>>) -> Result<Json<Value>, ApiError> {
     let store = live.store().ok_or_else(no_store)?;
     let plans = store
@@ -109,6 +130,10 @@ pub async fn list(State(live): State<Arc<Live>>) -> Result<Json<Value>, ApiError
 ///
 /// # Errors
 /// 404 for an unknown id, 400 for a bad format, 503 without a store.
+#[utoipa::path(get, path = "/api/plans/{id}", tag = "plan", summary = "One saved plan (JSON, or its rows as CSV)",
+    params(("id" = i64, Path), ("format" = Option<String>, Query, pattern = "^(json|csv)$")),
+    responses((status = 200, content((super::schema::SavedPlanDetail = "application/json"), (String = "text/csv"))),
+        (status = 400, body = super::schema::Error), (status = 404, body = super::schema::Error)))]
 pub async fn one(
     State(live): State<Arc<Live>>,
     Path(id): Path<String>,
@@ -152,6 +177,9 @@ pub async fn one(
 ///
 /// # Errors
 /// 401/403 without an admin token, 503 without a store.
+#[utoipa::path(get, path = "/api/admin/log", tag = "write", summary = "Every write, oldest first (admin token)",
+    security(("bearer" = [])),
+    responses((status = 200, body = super::schema::Log), (status = 401, body = super::schema::Error), (status = 403, body = super::schema::Error)))]
 pub async fn log(
     State(live): State<Arc<Live>>,
     headers: HeaderMap,

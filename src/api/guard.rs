@@ -195,6 +195,8 @@ async fn json_errors(res: Response) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    // The new body is plain JSON, whatever the old one was compressed with.
     parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::CONTENT_ENCODING);
     Response::from_parts(parts, Body::from(body))
 }

@@ -29,9 +29,11 @@ pub mod error;
 pub mod guard;
 pub mod layers;
 pub mod live;
+pub mod openapi;
 pub mod params;
 pub mod rate;
 pub mod roster;
+pub mod schema;
 pub mod server;
 pub mod upload;
 
@@ -356,7 +358,13 @@ pub fn router_with(
         .route("/api/openapi.json", get(openapi))
         .route("/api/audit", get(audit).layer(costly()))
         .route("/api/plan", post(plan).layer(costly()))
-        .route("/api/whatif", post(whatif).layer(costly()))
+        // Up to 10,000 changes: more than the default 64 KiB.
+        .route(
+            "/api/whatif",
+            post(whatif)
+                .layer(DefaultBodyLimit::max(4 << 20))
+                .layer(costly()),
+        )
         .route("/api/me", get(upload::me))
         .route(
             "/api/plans",
@@ -447,10 +455,14 @@ async fn unknown_route() -> ApiError {
     ApiError::NotFound("no such API route; see /api/openapi.json".into())
 }
 
+#[utoipa::path(get, path = "/api/health", tag = "read", summary = "Liveness (never refused, even when shedding load)",
+    responses((status = 200, body = schema::Health)))]
 async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
+#[utoipa::path(get, path = "/api/summary", tag = "read", summary = "Province totals, campaign day and deadline, visit row counts, population vintages",
+    responses((status = 200, body = schema::Summary), (status = 400, body = schema::Error)))]
 async fn summary(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
     params::only(&q, &[])?;
     let e = &s.engine;
@@ -481,6 +493,9 @@ async fn summary(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
     })))
 }
 
+#[utoipa::path(get, path = "/api/areas", tag = "read", summary = "Areas of one level as a GeoJSON FeatureCollection, every figure under the small-count rule",
+    params(("level" = Option<Level>, Query, description = "the level (default ward)"), ("zoom" = Option<u8>, Query, maximum = 24, description = "map zoom: geometry ≈55 m up to 10, ≈11 m up to 13, full beyond; ≈11 m when absent")),
+    responses((status = 200, body = schema::AreaCollection, content_type = "application/geo+json"), (status = 400, body = schema::Error)))]
 async fn areas(
     Snap(s): Snap,
     Query(q): Q,
@@ -500,6 +515,9 @@ async fn areas(
     serve_doc(doc, accepts_gzip(&headers)).await
 }
 
+#[utoipa::path(get, path = "/api/areas/{code}", tag = "read", summary = "One area: figures, reasons, parent, children, former units, daily series (in full for an admin or a planner of its ward)",
+    params(("code" = String, Path, description = "area code")),
+    responses((status = 200, body = schema::AreaDetail), (status = 400, body = schema::Error), (status = 404, body = schema::Error)))]
 async fn area(
     Snap(s): Snap,
     State(live): State<Arc<live::Live>>,
@@ -557,6 +575,9 @@ fn sees_in_full(live: &live::Live, headers: &axum::http::HeaderMap, e: &Engine, 
     false
 }
 
+#[utoipa::path(get, path = "/api/priorities", tag = "read", summary = "Areas ranked by members needed, with reasons in English and Vietnamese",
+    params(("level" = Option<Level>, Query, description = "the level (default ward)"), ("limit" = Option<u64>, Query, minimum = 1, maximum = 5000, description = "rows (default 20)")),
+    responses((status = 200, body = schema::Priorities), (status = 400, body = schema::Error)))]
 async fn priorities(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
     params::only(&q, &["level", "limit"])?;
     let level = params::level(&q, Level::Ward)?;
@@ -573,6 +594,9 @@ async fn priorities(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError>
     ))
 }
 
+#[utoipa::path(get, path = "/api/hexes", tag = "read", summary = "H3 cells under the small-count rule: visits, distinct households, estimated population, blind spots",
+    params(("res" = Option<u8>, Query, minimum = 6, maximum = 10, description = "H3 resolution (default 8)"), ("bbox" = Option<String>, Query, description = "minLon,minLat,maxLon,maxLat; at most 20,000 cells per answer")),
+    responses((status = 200, body = schema::CellCollection, content_type = "application/geo+json"), (status = 400, body = schema::Error), (status = 429, body = schema::Error)))]
 async fn hexes(
     Snap(s): Snap,
     Query(q): Q,
@@ -711,6 +735,9 @@ fn export_rows(s: &AppState, q: &HashMap<String, String>) -> Result<Vec<Value>, 
         .collect())
 }
 
+#[utoipa::path(get, path = "/api/export/areas.csv", tag = "read", summary = "Every figure per area as CSV (withheld figures empty)",
+    params(("level" = Option<Level>, Query, description = "the level (default ward)")),
+    responses((status = 200, body = String, content_type = "text/csv"), (status = 400, body = schema::Error)))]
 async fn export_csv(Snap(s): Snap, Query(q): Q) -> Result<Response, ApiError> {
     let rows = export_rows(&s, &q)?;
     let body = crate::output::csv(&rows).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -727,6 +754,9 @@ async fn export_csv(Snap(s): Snap, Query(q): Q) -> Result<Response, ApiError> {
         .into_response())
 }
 
+#[utoipa::path(get, path = "/api/export/areas.parquet", tag = "read", summary = "Every figure per area as Parquet (withheld figures null)",
+    params(("level" = Option<Level>, Query, description = "the level (default ward)")),
+    responses((status = 200, body = Vec<u8>, content_type = "application/vnd.apache.parquet"), (status = 400, body = schema::Error)))]
 async fn export_parquet(Snap(s): Snap, Query(q): Q) -> Result<Response, ApiError> {
     let rows = export_rows(&s, &q)?;
     let body = crate::output::parquet(&rows).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -744,14 +774,19 @@ async fn export_parquet(Snap(s): Snap, Query(q): Q) -> Result<Response, ApiError
         .into_response())
 }
 
-async fn openapi() -> Response {
+#[utoipa::path(get, path = "/api/openapi.json", tag = "read", summary = "This document",
+    responses((status = 200, body = Object)))]
+async fn openapi(Snap(s): Snap) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        include_str!("openapi.json"),
+        openapi::document(&s.engine),
     )
         .into_response()
 }
 
+#[utoipa::path(get, path = "/api/audit", tag = "read", summary = "Staffing-norm audit (a TNTN team of ≥20 per neighbourhood; a pair per residential group), worst first",
+    params(("level" = Option<Level>, Query, description = "the level (default ward)")),
+    responses((status = 200, body = schema::Audit), (status = 400, body = schema::Error)))]
 async fn audit(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
     params::only(&q, &["level"])?;
     let level = params::level(&q, Level::Ward)?;
@@ -790,6 +825,55 @@ fn whole_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::E
     whole(d).map(Some)
 }
 
+/// `POST /api/plan`: a number of volunteers, or `meet_deadline: true` (which takes no moves).
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code, reason = "read only by the OpenAPI derive")]
+enum PlanBody {
+    /// Place this many new volunteers.
+    Count(PlanCount),
+    /// Find the fewest that finish every area by the deadline.
+    MeetDeadline(PlanMeet),
+}
+
+#[derive(utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code, reason = "read only by the OpenAPI derive")]
+struct PlanCount {
+    #[schema(maximum = 1_000_000)]
+    volunteers: u64,
+    /// Existing members that may move (default 0).
+    #[schema(maximum = 10_000)]
+    #[serde(default)]
+    max_moves: u64,
+    /// Where to report (default neighbourhood).
+    #[serde(default)]
+    level: Level,
+}
+
+#[derive(utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code, reason = "read only by the OpenAPI derive")]
+struct PlanMeet {
+    #[schema(schema_with = openapi::only_true)]
+    meet_deadline: bool,
+    /// Where to report (default neighbourhood).
+    #[serde(default)]
+    level: Level,
+}
+
+/// `POST /api/whatif`.
+#[derive(utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code, reason = "read only by the OpenAPI derive")]
+struct WhatIfBody {
+    #[schema(max_items = 10_000)]
+    changes: Vec<crate::engine::Change>,
+    /// Where to report (default ward).
+    #[serde(default)]
+    level: Level,
+}
+
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PlanRequest {
@@ -807,6 +891,9 @@ fn default_plan_level() -> Level {
     Level::Neighbourhood
 }
 
+#[utoipa::path(post, path = "/api/plan", tag = "plan", summary = "Place new volunteers in pairs so the latest completion is as early as possible, or find the fewest that finish every area by the deadline",
+    request_body(content = PlanBody, content_type = "application/json"),
+    responses((status = 200, body = crate::plan::Plan), (status = 400, body = schema::Error), (status = 415, body = schema::Error)))]
 async fn plan(
     Snap(s): Snap,
     State(live): State<Arc<live::Live>>,
@@ -887,6 +974,9 @@ fn default_whatif_level() -> Level {
     Level::Ward
 }
 
+#[utoipa::path(post, path = "/api/whatif", tag = "plan", summary = "Recompute every figure under hypothetical changes; the stored data is not touched",
+    request_body(content = WhatIfBody, content_type = "application/json"),
+    responses((status = 200, body = schema::WhatIf), (status = 400, body = schema::Error), (status = 415, body = schema::Error)))]
 async fn whatif(Snap(s): Snap, bytes: Bytes) -> Result<Json<Value>, ApiError> {
     let r: WhatIfRequest = body(&bytes)?;
     if r.changes.len() > 10_000 {

@@ -27,7 +27,8 @@ fn may_edit_roster(role: Role) -> bool {
     matches!(role, Role::Uploader | Role::Planner | Role::Admin)
 }
 
-#[derive(serde::Deserialize)]
+/// A team's members from a day on.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Edit {
     members: u32,
@@ -39,6 +40,13 @@ struct Edit {
 /// # Errors
 /// 401/403 for the token or its scope, 400 for a bad body, 404 for an unknown team, 503
 /// without a store.
+#[utoipa::path(put, path = "/api/teams/{team_id}", tag = "write", summary = "Change a team's members from a day on (planner, admin, or an uploader of the team's ward)",
+    security(("bearer" = [])),
+    params(("team_id" = String, Path)),
+    request_body(content = Edit, content_type = "application/json"),
+    responses((status = 200, body = crate::store::import::Receipt), (status = 400, body = super::schema::Error),
+        (status = 401, body = super::schema::Error), (status = 403, body = super::schema::Error), (status = 404, body = super::schema::Error),
+        (status = 415, body = super::schema::Error)))]
 pub async fn put_team(
     State(live): State<Arc<Live>>,
     UrlPath(team_id): UrlPath<String>,
@@ -67,6 +75,14 @@ pub async fn put_team(
 ///
 /// # Errors
 /// As [`put_team`]; 415 for another content type.
+#[utoipa::path(post, path = "/api/roster", tag = "write", summary = "Roster changes (team_id, effective_from, members) as one batch",
+    security(("bearer" = [])),
+    request_body(description = "CSV, a JSON array of records, or the first sheet of an XLSX workbook", content(
+        (String = "text/csv"),
+        (Vec<Object> = "application/json"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    responses((status = 200, body = crate::store::import::Receipt), (status = 400, body = super::schema::Error),
+        (status = 401, body = super::schema::Error), (status = 403, body = super::schema::Error), (status = 415, body = super::schema::Error)))]
 pub async fn post_roster(
     State(live): State<Arc<Live>>,
     headers: HeaderMap,

@@ -51,6 +51,9 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 ///
 /// # Errors
 /// 401 without a valid token.
+#[utoipa::path(get, path = "/api/me", tag = "write", summary = "The bearer token's id, label, role and wards",
+    security(("bearer" = [])),
+    responses((status = 200, body = crate::store::tokens::TokenInfo), (status = 401, body = super::schema::Error)))]
 pub async fn me(
     State(live): State<Arc<Live>>,
     headers: HeaderMap,
@@ -67,6 +70,16 @@ pub async fn me(
 /// # Errors
 /// 401/403 for the token, 400 for a missing key or a body that cannot be read, 409 for a key
 /// reused with other content, 415 for another content type, 503 without a store.
+#[utoipa::path(post, path = "/api/visits", tag = "write", summary = "A batch of visits for an uploader token, counted once per Idempotency-Key",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = String, Header, min_length = 1, max_length = 200, description = "the same key and content: the first receipt again; another content: 409")),
+    request_body(description = "CSV, a JSON array of records, or the first sheet of an XLSX workbook", content(
+        (String = "text/csv"),
+        (Vec<Object> = "application/json"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+    responses((status = 200, body = crate::store::import::Receipt), (status = 400, body = super::schema::Error),
+        (status = 401, body = super::schema::Error), (status = 403, body = super::schema::Error), (status = 409, body = super::schema::Error),
+        (status = 415, body = super::schema::Error)))]
 pub async fn visits(
     State(live): State<Arc<Live>>,
     headers: HeaderMap,

@@ -9,7 +9,7 @@ use crate::model::Level;
 use crate::priority::{Lang, int, plural};
 
 /// One audited area.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize)]
 pub struct AuditRow {
     /// 1 = furthest from the norms (most TNTN members short, then most pairs short).
     pub rank: usize,
@@ -166,7 +166,7 @@ pub fn rank(rows: &mut [AuditRow]) {
 
 /// The audit of a level in a few numbers and one paragraph: how many areas fail each norm, the
 /// province's totals short, and how the norms differ from the report's members needed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize)]
 pub struct AuditSummary {
     /// Level audited.
     pub level: Level,

@@ -290,7 +290,7 @@ pub fn leaf_members_needed(
 }
 
 /// The figures of one area, with exactly the field names of the JSON and CSV outputs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize)]
 pub struct Figures {
     /// Area code.
     pub code: String,
@@ -315,32 +315,42 @@ pub struct Figures {
     /// Residents per member (none without members).
     pub residents_per_member: Option<f64>,
     /// Visits located here.
+    #[schema(nullable)]
     pub visits: u64,
     /// Distinct households reached.
+    #[schema(nullable)]
     pub households_reached: u64,
     /// `households_reached / households`, in 0..=1.
     pub coverage_ratio: Option<f64>,
     /// Visits of the service, per service.
+    #[schema(nullable)]
     pub visits_vneid_install: u64,
     /// See `visits_vneid_install`.
+    #[schema(nullable)]
     pub visits_vneid_activation: u64,
     /// See `visits_vneid_install`.
+    #[schema(nullable)]
     pub visits_dvc_account: u64,
     /// See `visits_vneid_install`.
+    #[schema(nullable)]
     pub visits_online_payment: u64,
     /// See `visits_vneid_install`.
+    #[schema(nullable)]
     pub visits_qr_payment: u64,
     /// Visits per member per day in the recent window.
     pub visits_per_member_day: Option<f64>,
     /// Households first reached per day in the recent window.
+    #[schema(nullable)]
     pub new_households_per_day: f64,
     /// Households still to reach for the target.
+    #[schema(nullable)]
     pub remaining_households: u64,
     /// Days to reach the target at the recent pace.
     pub days_to_target: Option<u64>,
     /// `as_of + days_to_target`.
     pub projected_completion: Option<NaiveDate>,
     /// Projected completion on or before the deadline.
+    #[schema(nullable)]
     pub on_track: bool,
     /// Completion at the mean daily pace of the window plus one standard deviation.
     pub completion_optimistic: Option<NaiveDate>,

@@ -320,7 +320,7 @@ mod tests {
 }
 
 /// One area in a plan.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize)]
 pub struct PlanRow {
     /// Area code.
     pub code: String,
@@ -343,6 +343,7 @@ pub struct PlanRow {
     /// Projected completion after.
     pub completion_after: Option<NaiveDate>,
     /// Completion after on or before the deadline.
+    #[schema(nullable)]
     pub on_track_after: bool,
     /// Why, in English.
     pub reason: String,
@@ -351,7 +352,7 @@ pub struct PlanRow {
 }
 
 /// A leaf area that no number of volunteers brings to the deadline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize)]
 pub struct OutOfReach {
     /// Area code.
     pub code: String,
@@ -373,7 +374,7 @@ pub enum Volunteers {
 }
 
 /// A plan for the areas of one level.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
     /// Level the rows are given at.
     pub level: Level,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::metrics::{Campaign, Figures};
 
 /// One ranked area.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize)]
 pub struct Priority {
     /// 1 = most in need.
     pub rank: usize,

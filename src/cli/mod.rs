@@ -80,6 +80,13 @@ enum Command {
         #[arg(long, value_name = "K", default_value_t = phuso::disclosure::DEFAULT_MIN_COUNT,
               value_parser = clap::value_parser!(u64).range(1..=1000))]
         min_count: u64,
+        /// Expensive requests (H3 layers, plans, what-if, exports, audit) one client address may
+        /// make at once …
+        #[arg(long, value_name = "N", default_value_t = 30)]
+        client_burst: u32,
+        /// … and per second after that (429 beyond).
+        #[arg(long, value_name = "R", default_value_t = 5.0)]
+        client_rate: f64,
     },
     /// Create, list or revoke access tokens of a store.
     Token {
@@ -482,6 +489,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             no_store,
             public_read,
             min_count,
+            client_burst,
+            client_rate,
         } => {
             let started = Instant::now();
             // Bind first: a busy port is said at once, not after the data has loaded.
@@ -534,11 +543,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             runtime
-                .block_on(phuso::api::serve(state, Some(web), listener, |bound| {
-                    let _ = say(&format!(
-                        "Phủ Số map ready in {loaded:.1} s: open http://{bound}/ (Ctrl-C to stop)"
-                    ));
-                }))
+                .block_on(phuso::api::serve_with(
+                    state,
+                    Some(web),
+                    listener,
+                    phuso::api::server::Limits {
+                        client_burst,
+                        client_per_second: client_rate,
+                        ..phuso::api::server::Limits::default()
+                    },
+                    |bound| {
+                        let _ = say(&format!(
+                            "Phủ Số map ready in {loaded:.1} s: open http://{bound}/ (Ctrl-C to stop)"
+                        ));
+                    },
+                ))
                 .with_context(|| format!("cannot serve on {addr}"))?;
             Ok(ExitCode::SUCCESS)
         }

@@ -14,10 +14,11 @@ use super::Table;
 use crate::hex::{BLIND_SPOT_MIN_POPULATION, HexStats, RESOLUTIONS};
 
 /// One H3 cell as served: counts and the population estimate are `None` when withheld.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize)]
 pub struct ShownCell {
     /// The cell.
     #[serde(serialize_with = "ser_cell")]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{15}$")]
     pub cell: CellIndex,
     /// Visits whose point lies in the cell.
     pub visits: Option<u64>,

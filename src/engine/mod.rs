@@ -487,7 +487,7 @@ fn within_bound(members: i64, change: usize, code: &str) -> Result<u64, String> 
 }
 
 /// A hypothetical change for [`Engine::whatif`]; the stored data is never touched.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Change {
     /// Add (or, negative, remove) members of the teams of a leaf area.

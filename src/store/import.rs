@@ -19,7 +19,7 @@ use crate::ingest::visits::{VisitReport, Visits, read_visits};
 use crate::model::AreaCode;
 
 /// What a batch did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Receipt {
     /// Batch id in the store.
     pub batch: i64,

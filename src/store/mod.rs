@@ -368,7 +368,7 @@ impl Store {
 }
 
 /// One line of the write log.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, serde::Serialize)]
 pub struct LogEntry {
     /// When (RFC 3339 UTC).
     pub at: String,

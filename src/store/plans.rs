@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{Store, StoreError, now, sql_error};
 
 /// A saved plan, without its content.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize)]
 pub struct SavedPlan {
     /// Id.
     pub id: i64,

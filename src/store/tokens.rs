@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{Store, StoreError, now, sha256_hex, sql_error};
 
 /// What a token may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(utoipa::ToSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Read aggregates (needed only when the server is not on loopback).
@@ -58,7 +58,7 @@ impl Role {
 }
 
 /// A token as the store knows it (never the secret).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenInfo {
     /// Id.
     pub id: i64,

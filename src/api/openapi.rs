@@ -1,0 +1,137 @@
+//! The OpenAPI 3.1 document, generated from the code: each handler's `#[utoipa::path]` (route,
+//! parameters, bodies, answers) and the types' `ToSchema` derives. Then what every route shares
+//! (the answers of the server's limits) and what only the loaded data knows (the area codes) are
+//! added, and the text is kept per snapshot.
+
+use serde_json::{Value, json};
+use utoipa::OpenApi;
+use utoipa::openapi::{ObjectBuilder, RefOr, Type, schema::Schema};
+
+use super::schema;
+use crate::engine::Engine;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Phủ Số map API",
+        description = "Coverage of community digital-technology and youth-volunteer teams. Every answer is an aggregate under the small-count rule; raw visits never leave the engine. Errors are always {\"error\": \"…\"}."
+    ),
+    paths(
+        super::health,
+        super::summary,
+        super::areas,
+        super::area,
+        super::priorities,
+        super::hexes,
+        super::export_csv,
+        super::export_parquet,
+        super::openapi,
+        super::audit,
+        super::plan,
+        super::whatif,
+        super::upload::me,
+        super::upload::visits,
+        super::decisions::list,
+        super::decisions::save,
+        super::decisions::one,
+        super::decisions::log,
+        super::roster::put_team,
+        super::roster::post_roster,
+    ),
+    components(schemas(schema::Error)),
+    tags(
+        (name = "read", description = "Aggregates, open on loopback or with --public-read, else with any token"),
+        (name = "plan", description = "Planning: computed for anyone who may read; saved by planners"),
+        (name = "write", description = "Uploads and edits: a bearer token of the right role"),
+    )
+)]
+struct ApiDoc;
+
+/// A boolean that can only be `true` (`meet_deadline`).
+#[must_use]
+pub fn only_true() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::Boolean)
+        .enum_values(Some([true]))
+        .into()
+}
+
+/// Routes whose work is bounded per client (429) besides the in-flight bound (503).
+const EXPENSIVE: [&str; 6] = [
+    "/api/hexes",
+    "/api/export/areas.csv",
+    "/api/export/areas.parquet",
+    "/api/audit",
+    "/api/plan",
+    "/api/whatif",
+];
+
+/// The document for `engine`'s data, as JSON text.
+#[must_use]
+pub fn document(engine: &Engine) -> String {
+    let mut doc = match serde_json::to_value(ApiDoc::openapi()) {
+        Ok(v) => v,
+        Err(e) => return json!({ "error": e.to_string() }).to_string(),
+    };
+    let error =
+        json!({ "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } });
+    let answer =
+        |description: &str| json!({ "description": description, "content": error.clone() });
+    let codes: Vec<&str> = engine.areas().iter().map(|a| a.code.as_str()).collect();
+    if let Some(Value::Object(paths)) = doc.get_mut("paths") {
+        for (path, item) in paths.iter_mut() {
+            let Value::Object(item) = item else { continue };
+            for (method, op) in item.iter_mut() {
+                let Some(Value::Object(responses)) = op.get_mut("responses") else {
+                    continue;
+                };
+                let mut add = |code: &str, text: &str| {
+                    responses.entry(code).or_insert_with(|| answer(text));
+                };
+                if path != "/api/health" {
+                    add(
+                        "503",
+                        "busy (too many requests in flight, `Retry-After`), or no store",
+                    );
+                }
+                add("405", "another method than the route's");
+                add("431", "request headers over 32 KiB");
+                if method != "get" {
+                    add("413", "body over the route's limit");
+                }
+                if EXPENSIVE.contains(&path.as_str()) {
+                    add(
+                        "429",
+                        "this client's rate on expensive routes is used up (`Retry-After`)",
+                    );
+                }
+                // Each GET refuses parameters it does not know.
+                if method == "get" && path != "/api/health" {
+                    add("400", "bad or unknown parameter");
+                }
+            }
+            // The codes of the loaded areas.
+            if path == "/api/areas/{code}"
+                && let Some(Value::Array(params)) =
+                    item.get_mut("get").and_then(|op| op.get_mut("parameters"))
+            {
+                for p in params {
+                    if p["name"] == "code" {
+                        p["schema"] = json!({ "type": "string", "enum": codes });
+                    }
+                }
+            }
+        }
+    }
+    // A what-if change is one of its shapes, with no other field (serde's deny_unknown_fields,
+    // which the derive does not carry to the variants of a tagged enum).
+    if let Some(Value::Array(shapes)) = doc.pointer_mut("/components/schemas/Change/oneOf") {
+        for shape in shapes {
+            shape["additionalProperties"] = json!(false);
+        }
+    }
+    doc["components"]["securitySchemes"] = json!({
+        "bearer": { "type": "http", "scheme": "bearer", "description": "a token from `phuso token create`" }
+    });
+    doc.to_string()
+}
