@@ -135,9 +135,11 @@ pub async fn list(State(live): State<Arc<Live>>) -> Result<Json<Value>, ApiError
     responses((status = 200, content((super::schema::SavedPlanDetail = "application/json"), (String = "text/csv"))),
         (status = 400, body = super::schema::Error), (status = 404, body = super::schema::Error)))]
 pub async fn one(
+    super::Snap(snap): super::Snap,
     State(live): State<Arc<Live>>,
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     super::params::only(&q, &["format"])?;
     let id: i64 = id
@@ -149,7 +151,10 @@ pub async fn one(
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .plan(id)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let (saved, plan) = found.ok_or_else(|| ApiError::NotFound(format!("no saved plan {id}")))?;
+    let (saved, mut plan) =
+        found.ok_or_else(|| ApiError::NotFound(format!("no saved plan {id}")))?;
+    // Saved as the planner saw it; read under the rule of today's figures.
+    snap.mask_plan(&mut plan, &live, &headers);
     match q.get("format").map(String::as_str) {
         None | Some("json") => Ok(Json(json!({ "saved": saved, "plan": plan })).into_response()),
         Some("csv") => {

@@ -179,6 +179,42 @@ impl AppState {
         m
     }
 
+    /// A plan's rows (and placements) under the rule for whoever asks: an area whose households
+    /// or pace are withheld gets no completion dates and the rule's sentence as its reason,
+    /// unless the token may see it in full.
+    pub(crate) fn mask_plan(
+        &self,
+        plan: &mut Value,
+        live: &live::Live,
+        headers: &axum::http::HeaderMap,
+    ) {
+        for list in ["rows", "placements"] {
+            let Some(Value::Array(rows)) = plan.get_mut(list) else {
+                continue;
+            };
+            for row in rows {
+                let Some(i) = row
+                    .get("code")
+                    .and_then(Value::as_str)
+                    .and_then(|c| self.engine.position(c))
+                else {
+                    continue;
+                };
+                let w = self.rule.withheld(i);
+                if (w.households || w.window_new)
+                    && !sees_in_full(live, headers, &self.engine, i)
+                    && let Value::Object(m) = row
+                {
+                    for name in ["completion_before", "completion_after", "on_track_after"] {
+                        m.insert(name.into(), Value::Null);
+                    }
+                    m.insert("reason".into(), json!(self.rule.withheld_reason(false)));
+                    m.insert("reason_vi".into(), json!(self.rule.withheld_reason(true)));
+                }
+            }
+        }
+    }
+
     /// One area's figures under the rule.
     fn shown_figures(&self, f: &crate::Figures) -> Value {
         let mut m = match serde_json::to_value(f) {
@@ -934,31 +970,7 @@ async fn plan(
     .map_err(|e| ApiError::Internal(e.to_string()))?
     .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let mut v = serde_json::to_value(&p).map_err(|e| ApiError::Internal(e.to_string()))?;
-    for list in ["rows", "placements"] {
-        let Some(Value::Array(rows)) = v.get_mut(list) else {
-            continue;
-        };
-        for row in rows {
-            let Some(i) = row
-                .get("code")
-                .and_then(Value::as_str)
-                .and_then(|c| s.engine.position(c))
-            else {
-                continue;
-            };
-            let w = s.rule.withheld(i);
-            if (w.households || w.window_new)
-                && !sees_in_full(&live, &headers, &s.engine, i)
-                && let Value::Object(m) = row
-            {
-                for name in ["completion_before", "completion_after", "on_track_after"] {
-                    m.insert(name.into(), Value::Null);
-                }
-                m.insert("reason".into(), json!(s.rule.withheld_reason(false)));
-                m.insert("reason_vi".into(), json!(s.rule.withheld_reason(true)));
-            }
-        }
-    }
+    s.mask_plan(&mut v, &live, &headers);
     Ok(Json(v))
 }
 

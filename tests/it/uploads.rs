@@ -313,11 +313,12 @@ async fn saved_plans_and_the_write_log() {
         .create_token(Role::Planner, &[], "ban chỉ đạo")
         .unwrap()
         .1;
+    // The planner of the whole province sees the plan in full.
     let (status, plan) = send(
         &s,
         "POST",
         "/api/plan",
-        None,
+        Some(&planner),
         &[("content-type", "application/json")],
         r#"{"meet_deadline": true, "level": "ward"}"#,
     )
@@ -354,9 +355,32 @@ async fn saved_plans_and_the_write_log() {
     let (_, list) = send(&s, "GET", "/api/plans", None, &[], "").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     let id = saved["id"].as_i64().unwrap();
-    let (status, got) = send(&s, "GET", &format!("/api/plans/{id}"), None, &[], "").await;
+    let (status, got) = send(
+        &s,
+        "GET",
+        &format!("/api/plans/{id}"),
+        Some(&planner),
+        &[],
+        "",
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(got["plan"], plan, "the plan comes back as it was saved");
+    assert!(plan["rows"][0]["completion_before"].is_string(), "{plan}");
+    // Anyone else reads it under the small-count rule (the tiny wards are all below k).
+    let (_, got) = send(&s, "GET", &format!("/api/plans/{id}"), None, &[], "").await;
+    for row in got["plan"]["rows"].as_array().unwrap() {
+        assert!(
+            row["completion_before"].is_null() && row["completion_after"].is_null(),
+            "{row}"
+        );
+        assert!(
+            row["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("Households reached and pace withheld")
+        );
+    }
     let res = router_live(Arc::clone(&s.live), None)
         .oneshot(
             Request::get(format!("/api/plans/{id}?format=csv"))
