@@ -319,27 +319,10 @@ async fn expensive_requests_beyond_the_bound_are_shed_at_once() {
 
 #[test]
 fn connections_that_dawdle_over_their_headers_are_closed() {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let live = Arc::new(Live::read_only(Arc::new(AppState::new(
-            bundled_engine(),
-            None,
-        ))));
-        let limits = Limits {
-            header_read: Duration::from_millis(500),
-            ..Limits::default()
-        };
-        rt.block_on(phuso::api::serve_with(
-            live,
-            None,
-            std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
-            limits,
-            |addr| tx.send(addr).unwrap(),
-        ))
-        .unwrap();
+    let addr = serve_on_loopback(Limits {
+        header_read: Duration::from_millis(500),
+        ..Limits::default()
     });
-    let addr = rx.recv_timeout(Duration::from_secs(120)).unwrap();
     // Slowloris: one header line, then nothing.
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -445,28 +428,11 @@ async fn the_contract_departures_found_by_hand_are_gone() {
 
 #[test]
 fn one_client_over_its_rate_is_told_when_to_come_back() {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        let live = Arc::new(Live::read_only(Arc::new(AppState::new(
-            bundled_engine(),
-            None,
-        ))));
-        let limits = Limits {
-            client_burst: 2,
-            client_per_second: 0.05,
-            ..Limits::default()
-        };
-        rt.block_on(phuso::api::serve_with(
-            live,
-            None,
-            std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
-            limits,
-            |addr| tx.send(addr).unwrap(),
-        ))
-        .unwrap();
+    let addr = serve_on_loopback(Limits {
+        client_burst: 2,
+        client_per_second: 0.05,
+        ..Limits::default()
     });
-    let addr = rx.recv_timeout(Duration::from_secs(120)).unwrap();
     let get = |path: &str, extra: &str| {
         let mut s = std::net::TcpStream::connect(addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
@@ -500,4 +466,25 @@ fn one_client_over_its_rate_is_told_when_to_come_back() {
     let out = get("/api/summary", &big);
     assert!(out.starts_with("HTTP/1.1 431"), "{out}");
     assert!(out.contains("exceed the limit of 32768"), "{out}");
+}
+
+/// The bundled data served on a free loopback port with `limits`, in its own thread; the address.
+fn serve_on_loopback(limits: Limits) -> std::net::SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let live = Arc::new(Live::read_only(Arc::new(AppState::new(
+            bundled_engine(),
+            None,
+        ))));
+        rt.block_on(phuso::api::serve_with(
+            live,
+            None,
+            std::net::TcpListener::bind("127.0.0.1:0").unwrap(),
+            limits,
+            |addr| tx.send(addr).unwrap(),
+        ))
+        .unwrap();
+    });
+    rx.recv_timeout(Duration::from_secs(120)).unwrap()
 }
