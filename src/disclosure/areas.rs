@@ -20,10 +20,11 @@ const WITH_HOUSEHOLDS: [&str; 3] = [
     "remaining_households",
 ];
 
-/// Property names withheld with the recent window's new households (the pace and what is
-/// projected from it).
-const WITH_WINDOW: [&str; 6] = [
-    "new_households_per_day",
+/// Property names withheld with the recent window's new households (the pace).
+const WITH_WINDOW: [&str; 1] = ["new_households_per_day"];
+
+/// Property names projected from both households reached and the pace: withheld with either.
+const PROJECTED: [&str; 5] = [
     "days_to_target",
     "projected_completion",
     "on_track",
@@ -244,6 +245,9 @@ impl AreaRule {
         if w.window_new {
             WITH_WINDOW.iter().for_each(|n| null(n));
         }
+        if w.households || w.window_new {
+            PROJECTED.iter().for_each(|n| null(n));
+        }
         if w.window_visits {
             null("visits_per_member_day");
         }
@@ -284,12 +288,12 @@ impl AreaRule {
     pub fn withheld_reason(&self, vi: bool) -> String {
         if vi {
             format!(
-                "Số hộ đã tiếp cận và tiến độ được ẩn (dưới {} hộ, hoặc để không suy ra được một số nhỏ)",
+                "Số hộ đã tiếp cận và các dự báo được ẩn (dưới {} hộ, hoặc để không suy ra được một số nhỏ)",
                 self.k
             )
         } else {
             format!(
-                "Households reached and pace withheld (fewer than {} households, or withheld so that a small count cannot be worked out)",
+                "Households reached and the projections withheld (fewer than {} households, or withheld so that a small count cannot be worked out)",
                 self.k
             )
         }

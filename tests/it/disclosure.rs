@@ -355,7 +355,16 @@ async fn a_withheld_pace_says_why() {
         let w = state().rule().withheld(i);
         assert!(w.households || w.window_new);
         if w.window_new {
-            assert!(p["new_households_per_day"].is_null() && p["projected_completion"].is_null());
+            assert!(p["new_households_per_day"].is_null());
+        }
+        // What is projected from households reached and the pace goes with either.
+        for name in [
+            "days_to_target",
+            "projected_completion",
+            "on_track",
+            "completion_optimistic",
+        ] {
+            assert!(p[name].is_null(), "{}: {name} = {}", p["code"], p[name]);
         }
         // The rule's sentence instead of what is withheld, in both languages.
         let (en, vi) = (

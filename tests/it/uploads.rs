@@ -378,7 +378,7 @@ async fn saved_plans_and_the_write_log() {
             row["reason"]
                 .as_str()
                 .unwrap()
-                .starts_with("Households reached and pace withheld")
+                .starts_with("Households reached and the projections withheld")
         );
     }
     let res = router_live(Arc::clone(&s.live), None)
