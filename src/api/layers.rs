@@ -132,10 +132,10 @@ pub fn hex_layers(
     shapes: &Shapes,
     k: u64,
 ) -> crate::disclosure::cells::ShownLayers {
-    use rayon::prelude::*;
+    // One resolution after the other: counting is parallel inside, and only one resolution's
+    // distinct (cell, household) pairs are held at a time (about a household's worth each, so
+    // five at once would be five times the memory on a 100M-visit store).
     let layers: HashMap<u8, Vec<crate::hex::HexStats>> = crate::hex::RESOLUTIONS
-        .collect::<Vec<u8>>()
-        .into_par_iter()
         .filter_map(|r| {
             let res = h3o::Resolution::try_from(r).ok()?;
             let population = shapes.population(engine, res);
