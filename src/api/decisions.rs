@@ -47,25 +47,16 @@ fn no_store() -> ApiError {
 }
 
 /// `POST /api/plans`.
-#[derive(utoipa::ToSchema)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code, reason = "read only by the OpenAPI derive")]
-struct SaveBody {
+struct SaveRequest {
     #[schema(min_length = 1, max_length = 200)]
     name: String,
     /// The decision's date.
+    #[serde(default)]
     date: Option<chrono::NaiveDate>,
     /// The plan, as `POST /api/plan` answered it.
     #[schema(value_type = Object)]
-    plan: Value,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SaveRequest {
-    name: String,
-    #[serde(default)]
-    date: Option<chrono::NaiveDate>,
     plan: Value,
 }
 
@@ -75,7 +66,7 @@ struct SaveRequest {
 /// 401/403 without a planner or admin token, 400 for a bad body, 503 without a store.
 #[utoipa::path(post, path = "/api/plans", tag = "plan", summary = "Save a plan with a name and the date of the decision (planner or admin token)",
     security(("bearer" = [])),
-    request_body(content = SaveBody, content_type = "application/json"),
+    request_body(content = SaveRequest, content_type = "application/json"),
     responses((status = 201, body = crate::store::plans::SavedPlan), (status = 400, body = super::schema::Error),
         (status = 401, body = super::schema::Error), (status = 403, body = super::schema::Error), (status = 415, body = super::schema::Error)))]
 pub async fn save(

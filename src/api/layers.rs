@@ -135,9 +135,13 @@ pub fn hex_layers(
     // One resolution after the other: counting is parallel inside, and only one resolution's
     // distinct (cell, household) pairs are held at a time (about a household's worth each, so
     // five at once would be five times the memory on a 100M-visit store).
+    // The engine keeps one resolution up to date with every batch: that one is taken as it is.
     let layers: HashMap<u8, Vec<crate::hex::HexStats>> = crate::hex::RESOLUTIONS
         .filter_map(|r| {
             let res = h3o::Resolution::try_from(r).ok()?;
+            if res == engine.hex_resolution() {
+                return Some((r, engine.hexes().to_vec()));
+            }
             let population = shapes.population(engine, res);
             Some((
                 r,
@@ -146,6 +150,14 @@ pub fn hex_layers(
         })
         .collect();
     crate::disclosure::cells::ShownLayers::new(&layers, k)
+}
+
+/// `value` as a JSON object (empty when it does not serialise to one).
+pub fn object(value: &impl serde::Serialize) -> Map<String, Value> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    }
 }
 
 /// The properties of an area feature: every figure, the rank at its level and both reasons,
@@ -157,10 +169,7 @@ pub fn properties(
     rule: Option<&AreaRule>,
     p: &Priority,
 ) -> Map<String, Value> {
-    let mut props = match serde_json::to_value(p) {
-        Ok(Value::Object(m)) => m,
-        _ => Map::new(),
-    };
+    let mut props = object(p);
     if let Some(i) = engine.position(&p.figures.code) {
         let a = &engine.areas()[i];
         let former: Vec<&str> = a.former_units.iter().map(|u| u.name.as_str()).collect();

@@ -167,13 +167,11 @@ impl AppState {
         &self.rule
     }
 
-    /// The figures, rank and reasons of area `p` under the rule (no geometry extras).
-    fn shown(&self, p: &crate::priority::Priority) -> serde_json::Map<String, Value> {
-        let mut m = match serde_json::to_value(p) {
-            Ok(Value::Object(m)) => m,
-            _ => serde_json::Map::new(),
-        };
-        if let Some(i) = self.engine.position(&p.figures.code) {
+    /// An area's figures (its `Figures`, or its `Priority` with rank and reasons) under the rule,
+    /// without the map's extras.
+    fn shown(&self, code: &str, value: &impl serde::Serialize) -> serde_json::Map<String, Value> {
+        let mut m = layers::object(value);
+        if let Some(i) = self.engine.position(code) {
             self.rule.apply(i, &mut m);
         }
         m
@@ -200,8 +198,7 @@ impl AppState {
                 else {
                     continue;
                 };
-                let w = self.rule.withheld(i);
-                if (w.households || w.window_new)
+                if self.rule.withheld(i).projected()
                     && !sees_in_full(live, headers, &self.engine, i)
                     && let Value::Object(m) = row
                 {
@@ -213,20 +210,6 @@ impl AppState {
                 }
             }
         }
-    }
-
-    /// One area's figures under the rule.
-    fn shown_figures(&self, f: &crate::Figures) -> Value {
-        let mut m = match serde_json::to_value(f) {
-            Ok(Value::Object(m)) => m,
-            _ => serde_json::Map::new(),
-        };
-        if let Some(i) = self.engine.position(&f.code) {
-            self.rule.apply(i, &mut m);
-            m.remove("reason");
-            m.remove("reason_vi");
-        }
-        Value::Object(m)
     }
 
     /// The properties of area `p` as served: under the rule unless `full`.
@@ -506,7 +489,7 @@ async fn summary(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
     let province = e
         .figures_at(Level::Province)
         .next()
-        .map(|f| s.shown_figures(f))
+        .map(|f| Value::Object(s.shown(&f.code, f)))
         .ok_or_else(|| ApiError::Internal("no province".into()))?;
     let r = e.visit_report();
     let (census, published, used) = e.population_vintages();
@@ -623,7 +606,7 @@ async fn priorities(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError>
         .ranked(level)
         .iter()
         .take(usize::try_from(limit).unwrap_or(usize::MAX))
-        .map(|p| Value::Object(s.shown(p)))
+        .map(|p| Value::Object(s.shown(&p.figures.code, p)))
         .collect();
     Ok(Json(
         json!({ "level": level, "as_of": s.engine.as_of(), "items": items }),
@@ -767,7 +750,7 @@ fn export_rows(s: &AppState, q: &HashMap<String, String>) -> Result<Vec<Value>, 
     Ok(s.engine
         .ranked(level)
         .iter()
-        .map(|p| Value::Object(s.shown(p)))
+        .map(|p| Value::Object(s.shown(&p.figures.code, p)))
         .collect())
 }
 

@@ -80,18 +80,6 @@ struct PlanMeet {
     level: Level,
 }
 
-/// `POST /api/whatif`.
-#[derive(utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code, reason = "read only by the OpenAPI derive")]
-struct WhatIfBody {
-    #[schema(max_items = 10_000)]
-    changes: Vec<crate::engine::Change>,
-    /// Where to report (default ward).
-    #[serde(default)]
-    level: Level,
-}
-
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PlanRequest {
@@ -156,10 +144,13 @@ pub(super) async fn plan(
     Ok(Json(v))
 }
 
-#[derive(serde::Deserialize)]
+/// `POST /api/whatif`.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct WhatIfRequest {
+    #[schema(max_items = 10_000)]
     changes: Vec<crate::engine::Change>,
+    /// Where to report (default ward).
     #[serde(default = "default_whatif_level")]
     level: Level,
 }
@@ -169,7 +160,7 @@ fn default_whatif_level() -> Level {
 }
 
 #[utoipa::path(post, path = "/api/whatif", tag = "plan", summary = "Recompute every figure under hypothetical changes; the stored data is not touched",
-    request_body(content = WhatIfBody, content_type = "application/json"),
+    request_body(content = WhatIfRequest, content_type = "application/json"),
     responses((status = 200, body = schema::WhatIf), (status = 400, body = schema::Error), (status = 415, body = schema::Error)))]
 pub(super) async fn whatif(Snap(s): Snap, bytes: Bytes) -> Result<Json<Value>, ApiError> {
     let r: WhatIfRequest = body(&bytes)?;
@@ -188,10 +179,10 @@ pub(super) async fn whatif(Snap(s): Snap, bytes: Bytes) -> Result<Json<Value>, A
     let province = figures
         .iter()
         .find(|f| f.level == Level::Province)
-        .map(|f| s.shown_figures(f));
+        .map(|f| Value::Object(s.shown(&f.code, f)));
     let items: Vec<Value> = crate::priority::rank(&at, &campaign)
         .iter()
-        .map(|p| Value::Object(s.shown(p)))
+        .map(|p| Value::Object(s.shown(&p.figures.code, p)))
         .collect();
     Ok(Json(json!({
         "campaign": { "deadline": campaign.deadline(), "target_coverage": campaign.target_coverage },

@@ -66,6 +66,13 @@ pub struct Withheld {
 }
 
 impl Withheld {
+    /// True when what is projected from households reached and the pace (days to target,
+    /// completion dates, on track) is withheld: with either of them.
+    #[must_use]
+    pub fn projected(&self) -> bool {
+        self.households || self.window_new
+    }
+
     fn nothing(days: usize) -> Self {
         Self {
             daily_new: vec![false; days],
@@ -210,12 +217,6 @@ impl AreaRule {
         Self { k, days, withheld }
     }
 
-    /// The threshold `k`.
-    #[must_use]
-    pub fn threshold(&self) -> u64 {
-        self.k
-    }
-
     /// What is withheld of area `i`.
     #[must_use]
     pub fn withheld(&self, i: usize) -> Withheld {
@@ -245,7 +246,7 @@ impl AreaRule {
         if w.window_new {
             WITH_WINDOW.iter().for_each(|n| null(n));
         }
-        if w.households || w.window_new {
+        if w.projected() {
             PROJECTED.iter().for_each(|n| null(n));
         }
         if w.window_visits {
@@ -256,8 +257,7 @@ impl AreaRule {
                 null(&format!("visits_{}", s.as_str()));
             }
         }
-        let any = w.households || w.window_new;
-        props.insert("withheld".into(), json!(any));
+        props.insert("withheld".into(), json!(w.projected()));
         for (name, vi) in [("reason", false), ("reason_vi", true)] {
             let Some(Value::String(reason)) = props.get_mut(name) else {
                 continue;

@@ -90,18 +90,6 @@ impl Table {
         self.followers[leader].push(follower);
     }
 
-    /// Number of cells.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    /// True without cells.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-
     /// A cell's count.
     #[must_use]
     pub fn value(&self, cell: usize) -> u64 {

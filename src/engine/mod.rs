@@ -389,14 +389,10 @@ impl Engine {
         &self.hexes
     }
 
-    /// The H3 layer at any resolution: the precomputed one, or computed now from the visits and
-    /// the leaf areas' population (seconds at resolution 10 for the bundled province).
+    /// The resolution of [`Engine::hexes`].
     #[must_use]
-    pub fn hexes_at(&self, res: Resolution) -> Vec<HexStats> {
-        if res == self.hex_resolution {
-            return self.hexes.clone();
-        }
-        hex::hex_layer(&self.hex_counts(res), &self.hex_population(res))
+    pub fn hex_resolution(&self) -> Resolution {
+        self.hex_resolution
     }
 
     /// Residents per H3 cell at `res`, spread over the leaf areas (see
