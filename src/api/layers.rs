@@ -131,7 +131,11 @@ pub fn hex_layers(
     engine: &Engine,
     shapes: &Shapes,
     k: u64,
-) -> crate::disclosure::cells::ShownLayers {
+    prev: &crate::disclosure::Release,
+) -> (
+    crate::disclosure::cells::ShownLayers,
+    crate::disclosure::Release,
+) {
     // One resolution after the other: counting is parallel inside, and only one resolution's
     // distinct (cell, household) pairs are held at a time (about a household's worth each, so
     // five at once would be five times the memory on a 100M-visit store).
@@ -149,7 +153,7 @@ pub fn hex_layers(
             ))
         })
         .collect();
-    crate::disclosure::cells::ShownLayers::new(&layers, k)
+    crate::disclosure::cells::ShownLayers::after(&layers, k, prev)
 }
 
 /// `value` as a JSON object (empty when it does not serialise to one).

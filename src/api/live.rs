@@ -84,10 +84,12 @@ impl Live {
         min_count: u64,
     ) -> Result<Arc<Self>, StoreError> {
         let (engine, tally) = store.load_engine(population, crate::hex::DEFAULT_RESOLUTION)?;
-        let state = Arc::new(AppState::with_min_count(
+        let publisher = Arc::new(super::published::Publisher::with_store(store.path())?);
+        let state = Arc::new(AppState::with_publisher(
             Arc::new(engine),
             basemap,
             min_count,
+            publisher,
         ));
         let (tx, rx) = mpsc::channel();
         let live = Arc::new(Self {

@@ -32,6 +32,7 @@ pub mod live;
 pub mod openapi;
 pub mod params;
 pub mod planning;
+pub mod published;
 pub mod rate;
 pub mod roster;
 pub mod schema;
@@ -59,6 +60,7 @@ use crate::disclosure::areas::AreaRule;
 use crate::disclosure::cells::{ShownCell, ShownLayers};
 use crate::engine::Engine;
 use crate::model::{Level, Service};
+use crate::store::releases::Published;
 
 /// Cells per `/api/hexes` response at most.
 pub const MAX_CELLS: usize = 20_000;
@@ -80,6 +82,8 @@ pub struct AppState {
     rule: AreaRule,
     /// The threshold `k` of the rule.
     min_count: u64,
+    /// What the server published before this snapshot (shared by the snapshots that follow).
+    publisher: Arc<published::Publisher>,
     /// The H3 layers of every resolution under the rule, computed once (single flight:
     /// concurrent first requests wait for the one computation, which finishes and stays cached
     /// even if its client has gone).
@@ -102,8 +106,25 @@ impl AppState {
     /// Like [`AppState::new`], withholding counts of fewer than `k` households.
     #[must_use]
     pub fn with_min_count(engine: Arc<Engine>, basemap: Option<String>, k: u64) -> Self {
+        Self::with_publisher(
+            engine,
+            basemap,
+            k,
+            Arc::new(published::Publisher::in_memory()),
+        )
+    }
+
+    /// Like [`AppState::with_min_count`], protected against what `publisher` published before
+    /// (and publishing through it).
+    #[must_use]
+    pub fn with_publisher(
+        engine: Arc<Engine>,
+        basemap: Option<String>,
+        k: u64,
+        publisher: Arc<published::Publisher>,
+    ) -> Self {
         let shapes = Arc::new(layers::Shapes::new(&engine));
-        Self::with_shapes(engine, shapes, basemap, k)
+        Self::with_shapes(engine, shapes, basemap, k, publisher)
     }
 
     /// The snapshot after this one: `engine` with this snapshot's shapes when its areas are
@@ -115,7 +136,13 @@ impl AppState {
         } else {
             Arc::new(layers::Shapes::new(&engine))
         };
-        Self::with_shapes(engine, shapes, self.basemap.clone(), self.min_count)
+        Self::with_shapes(
+            engine,
+            shapes,
+            self.basemap.clone(),
+            self.min_count,
+            Arc::clone(&self.publisher),
+        )
     }
 
     fn with_shapes(
@@ -123,8 +150,11 @@ impl AppState {
         shapes: Arc<layers::Shapes>,
         basemap: Option<String>,
         min_count: u64,
+        publisher: Arc<published::Publisher>,
     ) -> Self {
-        let rule = AreaRule::new(&engine, min_count);
+        let rule = publisher.publish(Published::Areas, |prev| {
+            AreaRule::after(&engine, min_count, prev)
+        });
         let mut areas = HashMap::new();
         for level in Level::ALL {
             let docs = (0..layers::TIERS.len())
@@ -139,6 +169,7 @@ impl AppState {
             shapes,
             rule,
             min_count,
+            publisher,
             hexes: Arc::default(),
             hex_docs: Mutex::new(HashMap::new()),
             hex_computations: std::sync::atomic::AtomicUsize::new(0),
@@ -153,11 +184,9 @@ impl AppState {
         Arc::clone(self.hexes.get_or_init(|| {
             self.hex_computations
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Arc::new(layers::hex_layers(
-                &self.engine,
-                &self.shapes,
-                self.min_count,
-            ))
+            Arc::new(self.publisher.publish(Published::Hexes, |prev| {
+                layers::hex_layers(&self.engine, &self.shapes, self.min_count, prev)
+            }))
         }))
     }
 

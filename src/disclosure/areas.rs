@@ -9,6 +9,7 @@
 use serde_json::{Map, Value, json};
 
 use super::Table;
+use super::release::{Key, Release, key};
 use crate::campaign::metrics::{Totals, window};
 use crate::engine::Engine;
 use crate::model::Service;
@@ -91,33 +92,56 @@ pub struct AreaRule {
     withheld: Vec<Withheld>,
 }
 
+/// The name of an area's count across snapshots: the area's code, whether it is the part of the
+/// area outside its children, what is counted and the day.
+fn name(code: &str, own: bool, what: &str, day: Option<usize>) -> Key {
+    let day = day.map_or([0xff; 8], |d| (d as u64).to_le_bytes());
+    key(&[code.as_bytes(), &[u8::from(own)], what.as_bytes(), &day])
+}
+
 fn add_cells(
     t: &mut Table,
     totals: &Totals,
     days: usize,
     w: (usize, usize),
+    code: &str,
     published: bool,
 ) -> Cells {
     let sum = |s: &[u64], from: usize, n: usize| s.iter().skip(from).take(n).sum::<u64>();
-    let cell = |t: &mut Table, v: u64| if published { t.cell(v) } else { t.rest(v) };
-    let households = cell(t, totals.households_reached);
-    let visits = cell(t, totals.visits);
-    let services = totals.per_service.map(|n| cell(t, n));
-    let window_new = cell(t, sum(&totals.daily_new_households, w.0, w.1));
-    let window_visits = cell(t, sum(&totals.daily_visits, w.0, w.1));
+    let own = !published;
+    let cell = |t: &mut Table, v: u64, what: &str, day: Option<usize>| {
+        let c = if published { t.cell(v) } else { t.rest(v) };
+        t.name(c, name(code, own, what, day));
+        c
+    };
+    let households = cell(t, totals.households_reached, "households", None);
+    let visits = cell(t, totals.visits, "visits", None);
+    let services = Service::ALL.map(|s| cell(t, totals.per_service[s.index()], s.as_str(), None));
+    let window_new = cell(
+        t,
+        sum(&totals.daily_new_households, w.0, w.1),
+        "window",
+        None,
+    );
+    let window_visits = cell(
+        t,
+        sum(&totals.daily_visits, w.0, w.1),
+        "window_visits",
+        None,
+    );
     let at = |s: &[u64], d: usize| s.get(d).copied().unwrap_or(0);
     let daily_new: Vec<usize> = (0..days)
-        .map(|d| cell(t, at(&totals.daily_new_households, d)))
+        .map(|d| cell(t, at(&totals.daily_new_households, d), "new", Some(d)))
         .collect();
     let mut so_far = 0u64;
     let cumulative: Vec<usize> = (0..days)
         .map(|d| {
             so_far = so_far.saturating_add(at(&totals.daily_new_households, d));
-            cell(t, so_far)
+            cell(t, so_far, "cumulative", Some(d))
         })
         .collect();
     let daily_visits: Vec<usize> = (0..days)
-        .map(|d| cell(t, at(&totals.daily_visits, d)))
+        .map(|d| cell(t, at(&totals.daily_visits, d), "visits", Some(d)))
         .collect();
     // Within the area: days, windows, services.
     for d in 0..days {
@@ -157,16 +181,25 @@ fn add_cells(
 }
 
 impl AreaRule {
-    /// Builds and protects the table of `engine`'s areas with threshold `k`.
+    /// Builds and protects the table of `engine`'s areas with threshold `k`, with nothing
+    /// published before.
     #[must_use]
     pub fn new(engine: &Engine, k: u64) -> Self {
+        Self::after(engine, k, &Release::default()).0
+    }
+
+    /// Builds and protects the table of `engine`'s areas with threshold `k`, against what was
+    /// published before (see [`super::release`]); returns the rule and what it publishes.
+    #[must_use]
+    pub fn after(engine: &Engine, k: u64, prev: &Release) -> (Self, Release) {
         let days = (engine.as_of_day() + 1) as usize;
         let w = window(engine.campaign(), engine.as_of_day());
         let mut t = Table::new();
         let cells: Vec<Cells> = engine
             .totals()
             .iter()
-            .map(|totals| add_cells(&mut t, totals, days, w, true))
+            .zip(engine.areas())
+            .map(|(totals, a)| add_cells(&mut t, totals, days, w, a.code.as_str(), true))
             .collect();
         // The tree: a parent is its children plus what lies in it directly (its own cells, never
         // published, but a reader can subtract).
@@ -174,7 +207,14 @@ impl AreaRule {
             if a.children.is_empty() {
                 continue;
             }
-            let own = add_cells(&mut t, &engine.own_totals()[i], days, w, false);
+            let own = add_cells(
+                &mut t,
+                &engine.own_totals()[i],
+                days,
+                w,
+                a.code.as_str(),
+                false,
+            );
             let kids = || {
                 a.children
                     .iter()
@@ -199,6 +239,7 @@ impl AreaRule {
                 );
             }
         }
+        t.against(prev, false);
         t.protect(k);
         let hidden = |c: &[usize]| c.iter().map(|&c| t.hidden(c)).collect::<Vec<_>>();
         let withheld = cells
@@ -214,7 +255,8 @@ impl AreaRule {
                 daily_visits: hidden(&c.daily_visits),
             })
             .collect();
-        Self { k, days, withheld }
+        let release = t.release(prev);
+        (Self { k, days, withheld }, release)
     }
 
     /// What is withheld of area `i`.

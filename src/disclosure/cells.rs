@@ -11,6 +11,7 @@ use h3o::{CellIndex, Resolution};
 use serde::Serialize;
 
 use super::Table;
+use super::release::{Release, key};
 use crate::hex::{BLIND_SPOT_MIN_POPULATION, HexStats, RESOLUTIONS};
 
 /// One H3 cell as served: counts and the population estimate are `None` when withheld.
@@ -45,9 +46,17 @@ pub struct ShownLayers {
 
 impl ShownLayers {
     /// Protects `layers` (one per resolution in [`RESOLUTIONS`], each sorted by cell) with
-    /// threshold `k`.
+    /// threshold `k`, with nothing published before.
     #[must_use]
     pub fn new(layers: &HashMap<u8, Vec<HexStats>>, k: u64) -> Self {
+        Self::after(layers, k, &Release::default()).0
+    }
+
+    /// Protects `layers` with threshold `k` against what was published before (an H3 cell not
+    /// listed then held no visit: see [`super::release`]); returns the layers and what they
+    /// publish.
+    #[must_use]
+    pub fn after(layers: &HashMap<u8, Vec<HexStats>>, k: u64, prev: &Release) -> (Self, Release) {
         let mut t = Table::new();
         let mut cells: HashMap<u8, Vec<(CellIndex, usize, usize)>> = HashMap::new();
         let mut index: HashMap<CellIndex, (usize, usize)> = HashMap::new();
@@ -61,6 +70,9 @@ impl ShownLayers {
                     let households = t.cell(h.households);
                     let visits = t.cell(h.visits);
                     t.follow(households, visits);
+                    let id = u64::from(h.cell).to_le_bytes();
+                    t.name(households, key(&[&id, b"households"]));
+                    t.name(visits, key(&[&id, b"visits"]));
                     index.insert(h.cell, (households, visits));
                     (h.cell, households, visits)
                 })
@@ -89,6 +101,7 @@ impl ShownLayers {
                 }
             }
         }
+        t.against(prev, true);
         t.protect(k);
         let shown = layers
             .iter()
@@ -113,7 +126,7 @@ impl ShownLayers {
                 (r, list)
             })
             .collect();
-        Self { layers: shown }
+        (Self { layers: shown }, t.release(prev))
     }
 
     /// The protected layer at resolution `r` (empty when not computed).

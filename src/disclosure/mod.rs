@@ -25,6 +25,9 @@
 
 pub mod areas;
 pub mod cells;
+pub mod release;
+
+pub use release::{Key, Release};
 
 /// The default `k`: counts of fewer than 5 households are withheld (a common choice of
 /// statistics offices).
@@ -52,6 +55,12 @@ pub struct Table {
     relations: Vec<Relation>,
     /// Unpublished cells, withheld when small but not 0 (see [`Table::rest`]).
     positive: Vec<usize>,
+    /// Names across snapshots (see [`release`]).
+    keys: Vec<Option<Key>>,
+    /// Cells withheld by the last snapshot: taken first when one must be withheld for another.
+    preferred: Vec<bool>,
+    /// The sums of this snapshot itself (those after it are over steps).
+    own_relations: usize,
 }
 
 impl Table {
@@ -67,6 +76,7 @@ impl Table {
         self.checked.push(true);
         self.hidden.push(false);
         self.followers.push(Vec::new());
+        self.preferred.push(false);
         self.values.len() - 1
     }
 
@@ -158,10 +168,12 @@ impl Table {
         // Smallest shown part, and smallest shown part with a positive count.
         let mut smallest: Option<usize> = None;
         let mut smallest_positive: Option<usize> = None;
+        let order = |c: usize| (!self.preferred[c], self.values[c], c);
         let smaller = |a: Option<usize>, b: usize| match a {
-            Some(a) if (self.values[a], a) <= (self.values[b], b) => Some(a),
+            Some(a) if order(a) <= order(b) => Some(a),
             _ => Some(b),
         };
+
         for &p in &rel.parts {
             if self.hidden[p] {
                 hidden_parts += 1;
@@ -188,6 +200,13 @@ impl Table {
         }
         let rest = self.values[rel.total].saturating_sub(shown_sum);
         if hidden_parts == 0 {
+            return (rest > 0 && rest < k)
+                .then(|| withhold_a_part(true))
+                .flatten();
+        }
+        if self.own_relations > 0 && r >= self.own_relations {
+            // A sum of steps: what its withheld steps add up to may be learnt when it is 0 or k
+            // or more (a step that size would be shown anyway), never when it is 1 to k − 1.
             return (rest > 0 && rest < k)
                 .then(|| withhold_a_part(true))
                 .flatten();

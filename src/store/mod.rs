@@ -18,6 +18,7 @@ pub mod export;
 pub mod import;
 pub mod plans;
 pub mod read;
+pub mod releases;
 pub mod roster;
 pub mod schema;
 pub mod tokens;

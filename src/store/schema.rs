@@ -96,4 +96,13 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX roster_changes_team ON roster_changes (team, effective_from);
     ",
+    // 5: what the server last published under the small-count rule (one release per kind of
+    // table: 'areas', 'hexes'), so that a restart does not forget it.
+    "
+    CREATE TABLE releases (
+        name     TEXT PRIMARY KEY CHECK (name IN ('areas', 'hexes')),
+        saved_at TEXT NOT NULL,
+        body     BLOB NOT NULL
+    );
+    ",
 ];
