@@ -2,6 +2,7 @@
 //! files; everything else is a few lines here.
 
 mod bench;
+mod init;
 mod join;
 mod store;
 
@@ -225,6 +226,26 @@ enum Command {
         /// Seed of the generated points.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+    },
+    /// Set up a data directory for any of the 34 provinces from the bundled national files: its
+    /// 2025 wards, the 2019 census of its former provinces and a crosswalk derived from the
+    /// published "formed from" text. Then `phuso serve --data OUT`.
+    Init {
+        /// The 2025 province: GSO code ("01") or name, diacritics optional ("ha noi").
+        #[arg(long)]
+        province: String,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Directory of the national files.
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data/national"))]
+        national: PathBuf,
+        /// Campaign settings to copy (edit them after).
+        #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/data/norms.toml"))]
+        norms: PathBuf,
+        /// Replace a data directory already in --out.
+        #[arg(long)]
+        force: bool,
     },
     /// Write the seeded synthetic neighbourhoods, teams and visits.
     Generate {
@@ -585,6 +606,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             h3,
             seed,
         } => bench::bench_command(&areas, points, points_file.as_deref(), &h3, seed),
+        Command::Init {
+            province,
+            out,
+            national,
+            norms,
+            force,
+        } => init::init_command(&province, &national, &norms, &out, force),
         Command::Generate {
             data,
             out,

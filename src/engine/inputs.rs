@@ -150,6 +150,10 @@ impl Inputs for DataPaths {
         leaves: &HashSet<AreaCode>,
         parents: &HashSet<AreaCode>,
     ) -> Result<Vec<Team>, IngestError> {
+        if !self.teams.exists() && !self.visits.exists() {
+            // A province set up with `phuso init`: no roster and no visits yet.
+            return Ok(Vec::new());
+        }
         let mut teams = read_teams(&self.teams, leaves, parents)?;
         if self.roster_changes.exists() {
             let ids: HashSet<String> = teams.iter().map(|t| t.team_id.clone()).collect();
@@ -164,6 +168,9 @@ impl Inputs for DataPaths {
         teams: &HashMap<String, u32>,
         extent: Extent,
     ) -> Result<(Visits, VisitReport), IngestError> {
+        if !self.visits.exists() && !self.teams.exists() {
+            return Ok((Visits::default(), VisitReport::default()));
+        }
         read_visits(&self.visits, teams, extent)
     }
 }

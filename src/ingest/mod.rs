@@ -3,6 +3,9 @@
 
 pub mod boundaries;
 pub mod census;
+pub mod crosswalk;
+pub mod national;
+pub mod provinces;
 pub mod table;
 pub mod teams;
 pub mod visits;

@@ -584,7 +584,7 @@ impl Store {
     }
 
     /// Imports a whole data directory (the bundled layout): wards, census, norms, neighbourhoods
-    /// (when present), teams, visits, in that order.
+    /// (when present), teams, visits (unless neither is there), in that order.
     ///
     /// # Errors
     /// The first input that cannot be used; what was committed before stays.
@@ -606,6 +606,10 @@ impl Store {
         if p.neighbourhoods.exists() {
             progress(Stage::Reading("neighbourhoods"));
             out.push(self.import_document("neighbourhoods", &p.neighbourhoods)?);
+        }
+        if !p.teams.exists() && !p.visits.exists() {
+            // A province set up with `phuso init`: no roster and no visits yet (uploads add them).
+            return Ok(out);
         }
         progress(Stage::Reading("teams"));
         out.push(self.import_teams(&p.teams)?);

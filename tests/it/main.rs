@@ -10,6 +10,7 @@ mod disclosure;
 mod fuzz_regressions;
 mod generated;
 mod hardening;
+mod init;
 mod join_oracle;
 mod load;
 mod planning;

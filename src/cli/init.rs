@@ -1,0 +1,64 @@
+//! `phuso init`: a data directory for any province from the bundled national files.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use phuso::ingest::national::init_province;
+use phuso::ingest::provinces::{PROVINCES, find};
+
+/// Writes the data directory and says how well the crosswalk matched.
+pub(super) fn init_command(
+    province: &str,
+    national: &Path,
+    norms: &Path,
+    out: &Path,
+    force: bool,
+) -> anyhow::Result<ExitCode> {
+    use super::say;
+    // Usage errors exit with 2, like clap's own.
+    let Some(p) = find(province) else {
+        eprintln!(
+            "error: --province {province:?}: no such province; give a 2025 GSO code or name, one of: {}",
+            PROVINCES
+                .iter()
+                .map(|p| format!("{} {}", p.code, p.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Ok(ExitCode::from(2));
+    };
+    if !force && out.join("wards_2025.geojson").exists() {
+        eprintln!(
+            "error: --out {}: already holds a data directory (wards_2025.geojson); give another --out, or --force to replace it",
+            out.display()
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let started = std::time::Instant::now();
+    let r = init_province(national, norms, p, out)
+        .with_context(|| format!("cannot set up {} {}", p.code, p.name))?;
+    say(&format!(
+        "{} {}: {} wards; 2019 census {} units of the former provinces {}, {:.0} households; \
+         {} units ({:.0} households, {:.2} %) named by no ward's formed_from text; {} text items \
+         unmatched or ambiguous; {} wards without census households ({:.1} s)",
+        r.province,
+        r.name,
+        r.wards,
+        r.units_2019,
+        p.formed_from.join("+"),
+        r.households_2019,
+        r.units_unmatched,
+        r.households_unmatched,
+        100.0 * r.unmatched_share,
+        r.items_unmatched.len(),
+        r.wards_without_census.len(),
+        started.elapsed().as_secs_f64()
+    ))?;
+    say(&format!(
+        "wrote {}; see crosswalk_unmatched.csv. Next: phuso serve --data {}",
+        out.display(),
+        out.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
