@@ -61,6 +61,8 @@ pub struct Table {
     preferred: Vec<bool>,
     /// The sums of this snapshot itself (those after it are over steps).
     own_relations: usize,
+    /// Each sum's name across snapshots (see [`release`]), once computed.
+    relation_ids: Vec<Option<u64>>,
 }
 
 impl Table {

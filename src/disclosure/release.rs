@@ -22,7 +22,7 @@
 //! earlier showing); a reader who combines many snapshots, each against its own predecessor,
 //! sums constraints this does not model.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::Table;
 
@@ -143,8 +143,17 @@ impl Table {
         self.keys.get(cell).copied().flatten()
     }
 
-    /// The hash of a sum's cells' keys, when all are named.
-    fn relation_id(&self, r: usize) -> Option<u64> {
+    /// The hash of a sum's cells' keys, when all are named (computed once per sum).
+    fn relation_id(&mut self, r: usize) -> Option<u64> {
+        if self.relation_ids.len() <= r {
+            let from = self.relation_ids.len();
+            let ids: Vec<Option<u64>> = (from..=r).map(|i| self.compute_relation_id(i)).collect();
+            self.relation_ids.extend(ids);
+        }
+        self.relation_ids[r]
+    }
+
+    fn compute_relation_id(&self, r: usize) -> Option<u64> {
         let rel = &self.relations[r];
         let mut parts: Vec<[u8; 8]> = Vec::with_capacity(rel.parts.len() + 1);
         parts.push(self.key_of(rel.total)?.to_le_bytes());
@@ -252,7 +261,14 @@ impl Table {
         } else {
             self.own_relations
         };
-        next.relations = (0..own).filter_map(|r| self.relation_id(r)).collect();
+        next.relations = (0..own)
+            .filter_map(|r| {
+                self.relation_ids
+                    .get(r)
+                    .copied()
+                    .unwrap_or_else(|| self.compute_relation_id(r))
+            })
+            .collect();
         next
     }
 }
