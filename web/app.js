@@ -24,6 +24,8 @@ const I18N = {
     plan_meet: 'Ít nhất bao nhiêu người để kịp hạn?',
     hex_legend: 'Lượt hỗ trợ / ô H3', hex_blind: 'Điểm mù (có dân, dưới {k} hộ được tiếp cận)', hex_withheld: 'Ẩn số (dưới {k} hộ, hoặc để không suy ra được)',
     attribution: 'Ranh giới: sapnhap.bando.com.vn · Dân số: TCTK 2019 · Khu phố, tổ, lượt: mô phỏng',
+    attribution_real: 'Ranh giới: sapnhap.bando.com.vn · Dân số: TCTK 2019',
+    no_visits: 'Chưa có lượt hỗ trợ nào: độ phủ, tiến độ và dự báo sẽ có khi các tổ tải lượt hỗ trợ lên.',
     token: 'Mã truy cập', signin: 'Đăng nhập', signout: 'Đăng xuất', upload_title: 'Gửi lượt hỗ trợ',
     upload_hint: 'Kéo thả tệp CSV/XLSX/JSON vào đây hoặc chọn tệp', bad_token: 'Mã truy cập không hợp lệ hoặc đã bị thu hồi',
     whoami: (m) => `Đã đăng nhập: ${m.label} (${m.role}${m.wards.length ? ', phường ' + m.wards.join(', ') : ''})`,
@@ -53,6 +55,8 @@ const I18N = {
     plan_meet: 'Fewest volunteers to meet the deadline?',
     hex_legend: 'Visits per H3 cell', hex_blind: 'Blind spot (people, fewer than {k} households reached)', hex_withheld: 'Withheld (under {k} households, or so that none can be worked out)',
     attribution: 'Boundaries: sapnhap.bando.com.vn · Population: GSO 2019 census · Neighbourhoods, teams, visits: synthetic',
+    attribution_real: 'Boundaries: sapnhap.bando.com.vn · Population: GSO 2019 census',
+    no_visits: 'No visits yet: coverage, pace and projections appear once teams upload their visits.',
     token: 'Access token', signin: 'Sign in', signout: 'Sign out', upload_title: 'Upload visits',
     upload_hint: 'Drop a CSV/XLSX/JSON file here or choose one', bad_token: 'Unknown or revoked token',
     whoami: (m) => `Signed in: ${m.label} (${m.role}${m.wards.length ? ', wards ' + m.wards.join(', ') : ''})`,
@@ -249,7 +253,13 @@ function renderPriorities() {
     ol.appendChild(li);
   }
   const s = state.summary;
-  if (s) document.getElementById('summary').textContent = t('summary')({ day: s.campaign.day, days: s.campaign.days, deadline: date(s.campaign.deadline), as_of: date(s.campaign.as_of) });
+  if (s) {
+    const line = t('summary')({ day: s.campaign.day, days: s.campaign.days, deadline: date(s.campaign.deadline), as_of: date(s.campaign.as_of) });
+    // A province set up with `phuso init`: no visits yet, so no "0 %" that looks like a fact.
+    document.getElementById('summary').textContent = s.data?.visits === false ? `${line} · ${t('no_visits')}` : line;
+    const note = document.querySelector('[data-i18n="synthetic"]');
+    if (note) note.hidden = s.synthetic === false;
+  }
 }
 
 function chart(series, households, target) {
@@ -386,7 +396,7 @@ function applyLanguage() {
 let attribution = null;
 function setAttribution() {
   if (attribution) map.attributionControl.removeAttribution(attribution);
-  attribution = t('attribution');
+  attribution = t(state.summary?.synthetic === false ? 'attribution_real' : 'attribution');
   map.attributionControl.addAttribution(attribution);
 }
 

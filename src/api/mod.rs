@@ -537,7 +537,12 @@ async fn summary(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
         "basemap_url": s.basemap,
         "data_changed_at": s.built_at,
         "min_count": s.min_count,
-        "synthetic": true,
+        "synthetic": e.synthetic(),
+        "data": {
+            "neighbourhoods": e.figures_at(Level::Neighbourhood).count(),
+            "teams": e.teams().len(),
+            "visits": e.has_visits(),
+        },
     })))
 }
 

@@ -237,8 +237,22 @@ pub struct Summary {
     data_changed_at: String,
     /// The small-count rule's threshold k.
     min_count: u64,
-    /// The bundled neighbourhoods, teams and visits are generated.
+    /// The neighbourhoods, teams and visits are the generator's (the bundled demo).
     synthetic: bool,
+    /// What the province has so far.
+    data: DataHeld,
+}
+
+/// What a province has so far (one set up with `phuso init` has wards and the census only).
+#[derive(ToSchema)]
+pub struct DataHeld {
+    /// Neighbourhood polygons.
+    neighbourhoods: u64,
+    /// Teams on the roster.
+    teams: u64,
+    /// Whether any visit has been counted: until then, coverage, pace and projections are
+    /// "no data yet".
+    visits: bool,
 }
 
 /// `GET /api/audit`.

@@ -419,6 +419,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         int(r.rows_rejected() as f64),
                         int(engine.outside() as f64)
                     );
+                    if !engine.has_visits() {
+                        head.insert_str(
+                            head.len() - 1,
+                            &format!("{}\n", phuso::disclosure::areas::no_visits_reason(false)),
+                        );
+                    }
                     let (census, published, source) = engine.population_vintages();
                     let used = match source {
                         PopulationSource::Census2019 => "2019 census",

@@ -88,6 +88,8 @@ impl Withheld {
 #[derive(Debug, Clone)]
 pub struct AreaRule {
     k: u64,
+    /// No visit at all yet: the reasons say so instead of quoting the rule.
+    no_visits: bool,
     days: usize,
     withheld: Vec<Withheld>,
 }
@@ -256,7 +258,16 @@ impl AreaRule {
             })
             .collect();
         let release = t.release(prev);
-        (Self { k, days, withheld }, release)
+        let no_visits = !engine.has_visits();
+        (
+            Self {
+                k,
+                no_visits,
+                days,
+                withheld,
+            },
+            release,
+        )
     }
 
     /// What is withheld of area `i`.
@@ -304,7 +315,9 @@ impl AreaRule {
             let Some(Value::String(reason)) = props.get_mut(name) else {
                 continue;
             };
-            if w.households {
+            if self.no_visits {
+                *reason = no_visits_reason(vi).to_owned();
+            } else if w.households {
                 *reason = self.withheld_reason(vi);
             } else if w.window_new {
                 // Density, helpers and coverage stay; the outlook (from the pace) goes.
@@ -312,6 +325,12 @@ impl AreaRule {
                 *reason = format!("{head}; {}", self.withheld_pace(vi));
             }
         }
+    }
+
+    /// True when no visit has been counted yet.
+    #[must_use]
+    pub fn no_visits(&self) -> bool {
+        self.no_visits
     }
 
     fn withheld_pace(&self, vi: bool) -> String {
@@ -377,5 +396,15 @@ impl AreaRule {
             "target_households": (c.target_coverage * t.households).ceil(),
             "deadline": c.deadline(),
         })
+    }
+}
+
+/// The reason of every area before any visit is counted.
+#[must_use]
+pub fn no_visits_reason(vi: bool) -> &'static str {
+    if vi {
+        "Chưa có lượt hỗ trợ nào: độ phủ, tiến độ và dự báo sẽ có khi các tổ tải lượt hỗ trợ lên"
+    } else {
+        "No visits yet: coverage, pace and projections appear once teams upload their visits"
     }
 }

@@ -197,6 +197,7 @@ impl Engine {
             points,
             leaves: self.leaves.clone(),
             hex_resolution: self.hex_resolution,
+            synthetic: self.synthetic,
             ranked: Default::default(),
         }
     }

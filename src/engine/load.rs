@@ -85,6 +85,9 @@ impl Engine {
                 Vec::new()
             };
 
+        let synthetic = neighbourhoods
+            .iter()
+            .any(|n| n.properties.get("synthetic") == Some(&serde_json::Value::Bool(true)));
         phase("neighbourhoods");
         // 3. The area tree: province, districts, wards, neighbourhoods (parents first).
         let mut areas: Vec<Area> = Vec::new();
@@ -317,6 +320,7 @@ impl Engine {
             })],
             leaves,
             hex_resolution,
+            synthetic,
             ranked: Default::default(),
         };
         Ok((engine, tally))

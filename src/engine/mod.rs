@@ -137,6 +137,8 @@ pub struct Engine {
     points: Vec<Arc<VisitPoints>>,
     leaves: Vec<usize>,
     hex_resolution: Resolution,
+    /// True when the neighbourhoods are the generator's (their features say `synthetic: true`).
+    synthetic: bool,
     /// The ranking of each level, computed on first use (figures do not change after load).
     ranked: [OnceLock<Vec<Priority>>; 4],
 }
@@ -381,6 +383,20 @@ impl Engine {
     #[must_use]
     pub fn outside(&self) -> u64 {
         self.outside
+    }
+
+    /// True when the neighbourhoods (and so the roster and visits made for them) are the
+    /// generator's synthetic ones.
+    #[must_use]
+    pub fn synthetic(&self) -> bool {
+        self.synthetic
+    }
+
+    /// True once any visit has been counted (a province just set up with `phuso init` has
+    /// none: its figures are "no data yet", not zeros).
+    #[must_use]
+    pub fn has_visits(&self) -> bool {
+        self.totals.first().is_some_and(|t| t.visits > 0) || self.outside > 0
     }
 
     /// The precomputed H3 layer (at [`EngineConfig::hex_resolution`]).

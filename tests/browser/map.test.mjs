@@ -223,18 +223,22 @@ test('sign in, upload a file with good and bad rows, see the receipt and the fig
   await page.click('#signin');
   await page.waitForSelector('#upload-box:not([hidden])');
   const before = await page.evaluate(async () => (await (await fetch('/api/summary')).json()).province.visits);
+  // Five households: a province count moves in steps of k (5) or more, or is withheld.
   const csv = 'visit_id,team_id,lon,lat,ts,household_id,service\n'
     + '90000001,T0004,106.63256,10.98357,2025-11-04T10:00:00+07:00,hb1,vneid_install\n'
     + '90000002,T0004,106.63260,10.98360,2025-11-04T11:00:00+07:00,hb2,dvc_account\n'
-    + '90000003,T0004,abc,10.98360,2025-11-04T11:00:00+07:00,hb3,dvc_account\n';
+    + '90000003,T0004,abc,10.98360,2025-11-04T11:00:00+07:00,hb3,dvc_account\n'
+    + '90000004,T0004,106.63262,10.98361,2025-11-04T11:05:00+07:00,hb4,dvc_account\n'
+    + '90000005,T0004,106.63264,10.98362,2025-11-04T11:10:00+07:00,hb5,qr_payment\n'
+    + '90000006,T0004,106.63266,10.98363,2025-11-04T11:15:00+07:00,hb6,vneid_activation\n';
   const file = { name: 'visits-browser.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) };
   await page.setInputFiles('#upload-file', file);
-  await page.waitForFunction(() => /thêm 2 lượt/.test(document.getElementById('upload-receipt').textContent));
+  await page.waitForFunction(() => /thêm 5 lượt/.test(document.getElementById('upload-receipt').textContent));
   assert.match(await page.locator('#upload-problems').textContent(), /row 3: column `lon`: value "abc"/);
   // The figures follow.
   await page.waitForFunction(() => document.body.dataset.refreshed === '1', null, { timeout: 60_000 });
   const after = await page.evaluate(async () => (await (await fetch('/api/summary')).json()).province.visits);
-  assert.equal(after, before + 2);
+  assert.equal(after, before + 5);
   assert.match(await page.locator('#data-status').textContent(), /Số liệu cập nhật lúc/);
   // The same file again: already received, nothing changes.
   await page.setInputFiles('#upload-file', { ...file, name: 'again.csv' });
