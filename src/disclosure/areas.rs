@@ -327,12 +327,6 @@ impl AreaRule {
         }
     }
 
-    /// True when no visit has been counted yet.
-    #[must_use]
-    pub fn no_visits(&self) -> bool {
-        self.no_visits
-    }
-
     fn withheld_pace(&self, vi: bool) -> String {
         if vi {
             format!("tiến độ gần đây được ẩn (dưới {} hộ mới)", self.k)

@@ -37,6 +37,13 @@ pub struct DataPaths {
 }
 
 impl DataPaths {
+    /// True when neither a roster nor visits are there: a province set up with `phuso init`,
+    /// before its campaign starts (uploads add them). Either file alone is still required.
+    #[must_use]
+    pub fn no_campaign_yet(&self) -> bool {
+        !self.teams.exists() && !self.visits.exists()
+    }
+
     /// The bundled layout under `dir`: `wards_2025.geojson`, `census_2019.csv`, `norms.toml`, and
     /// `synthetic/{neighbourhoods.geojson, teams.csv, roster_changes.csv, visits.parquet}`
     /// (`visits.csv` when there is no Parquet file; no roster changes when that file is absent).
@@ -150,8 +157,7 @@ impl Inputs for DataPaths {
         leaves: &HashSet<AreaCode>,
         parents: &HashSet<AreaCode>,
     ) -> Result<Vec<Team>, IngestError> {
-        if !self.teams.exists() && !self.visits.exists() {
-            // A province set up with `phuso init`: no roster and no visits yet.
+        if self.no_campaign_yet() {
             return Ok(Vec::new());
         }
         let mut teams = read_teams(&self.teams, leaves, parents)?;
@@ -168,7 +174,7 @@ impl Inputs for DataPaths {
         teams: &HashMap<String, u32>,
         extent: Extent,
     ) -> Result<(Visits, VisitReport), IngestError> {
-        if !self.visits.exists() && !self.teams.exists() {
+        if self.no_campaign_yet() {
             return Ok((Visits::default(), VisitReport::default()));
         }
         read_visits(&self.visits, teams, extent)

@@ -160,6 +160,12 @@ impl Crosswalk {
     }
 }
 
+/// A unit of late 2024: its names as written (2024, then 2019) and its district, folded.
+struct Unit {
+    names: [String; 2],
+    district: String,
+}
+
 /// An item of the text: the unit's name and, in brackets, a district qualifier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Item {
@@ -216,8 +222,7 @@ fn items(text: &str) -> Vec<Item> {
 pub fn derive(new: &[NewWard], old: &[OldUnit]) -> Crosswalk {
     // The 2024 units: 2019 rows grouped by their 2024 code (or name, without one).
     let mut unit_of_row: Vec<usize> = Vec::with_capacity(old.len());
-    let mut units: Vec<(String, String, String)> = Vec::new(); // folded: name 2024, name 2019, district
-    let mut raw: Vec<(String, String)> = Vec::new(); // as written: name 2024, name 2019
+    let mut units: Vec<Unit> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for u in old {
         let id = if !u.code_2024.is_empty() {
@@ -228,12 +233,10 @@ pub fn derive(new: &[NewWard], old: &[OldUnit]) -> Crosswalk {
             format!("name:{}|{}", u.district_2024, u.name_2024)
         };
         let i = *index.entry(id).or_insert_with(|| {
-            units.push((
-                fold(&u.name_2024),
-                fold(&u.name_2019),
-                fold(&u.district_2024),
-            ));
-            raw.push((u.name_2024.clone(), u.name_2019.clone()));
+            units.push(Unit {
+                names: [u.name_2024.clone(), u.name_2019.clone()],
+                district: fold(&u.district_2024),
+            });
             units.len() - 1
         });
         unit_of_row.push(i);
@@ -242,9 +245,9 @@ pub fn derive(new: &[NewWard], old: &[OldUnit]) -> Crosswalk {
     // folded without the type word. A unit is found by its 2024 or its 2019 name.
     let tiers: [fn(&str) -> String; 3] = [exact, fold, |n| bare(&fold(n)).to_owned()];
     let mut maps: Vec<HashMap<String, Vec<usize>>> = vec![HashMap::new(); tiers.len()];
-    for (i, (n24, n19)) in raw.iter().enumerate() {
+    for (i, unit) in units.iter().enumerate() {
         for (map, key) in maps.iter_mut().zip(tiers) {
-            for n in [n24, n19] {
+            for n in &unit.names {
                 let e = map.entry(key(n)).or_default();
                 if !e.contains(&i) {
                     e.push(i);
@@ -253,7 +256,7 @@ pub fn derive(new: &[NewWard], old: &[OldUnit]) -> Crosswalk {
         }
     }
     let in_district = |u: usize, d: &str| {
-        let ud = &units[u].2;
+        let ud = &units[u].district;
         ud == d || bare(ud) == bare(d) || ud.ends_with(bare(d))
     };
     // The units an item may name: the strictest tier that has any; when the item names a
@@ -297,7 +300,7 @@ pub fn derive(new: &[NewWard], old: &[OldUnit]) -> Crosswalk {
         let districts: BTreeSet<&str> = found
             .iter()
             .filter(|c| c.len() == 1)
-            .map(|c| units[c[0]].2.as_str())
+            .map(|c| units[c[0]].district.as_str())
             .collect();
         for (it, c) in list.iter().zip(found) {
             let chosen = match c.len() {
@@ -314,7 +317,7 @@ pub fn derive(new: &[NewWard], old: &[OldUnit]) -> Crosswalk {
                     let near: Vec<usize> = c
                         .iter()
                         .copied()
-                        .filter(|&u| districts.contains(units[u].2.as_str()))
+                        .filter(|&u| districts.contains(units[u].district.as_str()))
                         .collect();
                     if near.len() == 1 {
                         near[0]
@@ -326,7 +329,7 @@ pub fn derive(new: &[NewWard], old: &[OldUnit]) -> Crosswalk {
                                 "{} units of that name ({}); the first is used",
                                 c.len(),
                                 c.iter()
-                                    .map(|&u| units[u].2.clone())
+                                    .map(|&u| units[u].district.clone())
                                     .collect::<Vec<_>>()
                                     .join(", ")
                             ),
@@ -369,7 +372,7 @@ pub fn derive(new: &[NewWard], old: &[OldUnit]) -> Crosswalk {
 /// there is one. `None` unless exactly one such set exists.
 fn composed(
     name: &str,
-    units: &[(String, String, String)],
+    units: &[Unit],
     free: &[usize],
     districts: &BTreeSet<String>,
 ) -> Option<Vec<usize>> {
@@ -381,7 +384,7 @@ fn composed(
     let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
     for &u in free {
         by_name
-            .entry(bare(&units[u].0).to_owned())
+            .entry(bare(&fold(&units[u].names[0])).to_owned())
             .or_default()
             .push(u);
     }
@@ -420,7 +423,9 @@ fn composed(
                 .into_iter()
                 .flat_map(|s| {
                     l.iter().filter_map(move |&u| {
-                        let same = s.first().is_none_or(|&f| units[f].2 == units[u].2);
+                        let same = s
+                            .first()
+                            .is_none_or(|&f| units[f].district == units[u].district);
                         (same && !s.contains(&u)).then(|| {
                             let mut s = s.clone();
                             s.push(u);
@@ -433,7 +438,7 @@ fn composed(
         found.extend(sets);
     }
     if found.len() > 1 && !districts.is_empty() {
-        found.retain(|s| districts.contains(&units[s[0]].2));
+        found.retain(|s| districts.contains(&units[s[0]].district));
     }
     (found.len() == 1).then(|| found.remove(0))
 }

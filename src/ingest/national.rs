@@ -181,22 +181,11 @@ pub fn init_province(
             code_2019: field(r, "gso_code_2019"),
             name_2019: field(r, "full_name_2019"),
             code_2024: field(r, "gso_code_2024"),
-            name_2024: {
-                let n = field(r, "full_name_2024");
-                if n.is_empty() {
-                    field(r, "full_name_2019")
-                } else {
-                    n
-                }
-            },
-            district_2024: {
-                let d = field(r, "district_name_2024");
-                if d.is_empty() {
-                    field(r, "district_name_2019")
-                } else {
-                    d
-                }
-            },
+            name_2024: newer(field(r, "full_name_2024"), field(r, "full_name_2019")),
+            district_2024: newer(
+                field(r, "district_name_2024"),
+                field(r, "district_name_2019"),
+            ),
             households: field(r, "households_2019").parse().unwrap_or(0.0),
         })
         .collect();
@@ -332,6 +321,11 @@ pub fn init_province(
         population_published,
         files,
     })
+}
+
+/// The 2024 value, or the 2019 one when the change list has none.
+fn newer(v2024: String, v2019: String) -> String {
+    if v2024.is_empty() { v2019 } else { v2024 }
 }
 
 fn readme_text(p: &Province) -> String {

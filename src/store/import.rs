@@ -607,8 +607,7 @@ impl Store {
             progress(Stage::Reading("neighbourhoods"));
             out.push(self.import_document("neighbourhoods", &p.neighbourhoods)?);
         }
-        if !p.teams.exists() && !p.visits.exists() {
-            // A province set up with `phuso init`: no roster and no visits yet (uploads add them).
+        if p.no_campaign_yet() {
             return Ok(out);
         }
         progress(Stage::Reading("teams"));

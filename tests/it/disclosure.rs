@@ -125,6 +125,33 @@ impl Adversary {
         }
     }
 
+    /// Solves what it can over the areas and asserts that it learnt no count below k (what lies
+    /// outside a parent's children may be 0), no step between two snapshots of 1 to k − 1, and
+    /// that the unknowns of every sum with a known total hold 0 or k or more. Returns how many
+    /// values, and how many steps, it worked out.
+    fn learns_nothing_small(&mut self) -> (usize, usize) {
+        let learnt = self.solve();
+        let mut steps = 0;
+        for (key, v) in &learnt {
+            if key.starts_with("step:") {
+                steps += 1;
+                assert!(*v == 0 || *v >= K as i64, "{key} worked out as {v}");
+            } else {
+                assert!(
+                    *v >= K as i64 || (key.contains("/rest/") && *v == 0),
+                    "{key} worked out as {v}"
+                );
+            }
+        }
+        for (total, gap) in self.gaps() {
+            assert!(
+                gap == 0 || gap >= K as i64,
+                "{total}: the withheld parts hold {gap}"
+            );
+        }
+        (learnt.len(), steps)
+    }
+
     /// The sums whose total is known: what their unknown parts hold together.
     fn gaps(&self) -> Vec<(String, i64)> {
         self.sums
@@ -262,21 +289,7 @@ async fn no_area_count_below_k_can_be_worked_out() {
         adv.unknown.len()
     );
     assert!(!adv.unknown.is_empty());
-    let learnt = adv.solve();
-    // The adversary may learn a count of k or more (or what lies outside the children), never
-    // a count below k.
-    for (key, v) in &learnt {
-        assert!(
-            *v >= K as i64 || (key.contains("/rest/") && *v == 0),
-            "{key} worked out as {v}"
-        );
-    }
-    for (total, gap) in adv.gaps() {
-        assert!(
-            gap == 0 || gap >= K as i64,
-            "{total}: the withheld parts hold {gap}"
-        );
-    }
+    adv.learns_nothing_small();
 }
 
 #[tokio::test]
@@ -636,27 +649,6 @@ async fn two_snapshots_differenced_say_nothing_below_k() {
         step_sums.len()
     );
     adv.sums.extend(step_sums);
-    let learnt = adv.solve();
-    let mut steps_learnt = 0;
-    for (key, v) in &learnt {
-        if key.starts_with("step:") {
-            steps_learnt += 1;
-            assert!(*v == 0 || *v >= K as i64, "{key} worked out as {v}");
-        } else {
-            assert!(
-                *v >= K as i64 || (key.contains("/rest/") && *v == 0),
-                "{key} worked out as {v}"
-            );
-        }
-    }
-    for (total, gap) in adv.gaps() {
-        assert!(
-            gap == 0 || gap >= K as i64,
-            "{total}: the withheld parts hold {gap}"
-        );
-    }
-    eprintln!(
-        "the adversary worked out {} values ({steps_learnt} steps)",
-        learnt.len()
-    );
+    let (learnt, steps_learnt) = adv.learns_nothing_small();
+    eprintln!("the adversary worked out {learnt} values ({steps_learnt} steps)");
 }

@@ -231,8 +231,8 @@ async fn a_province_without_visits_says_no_data_yet_not_zero() {
     let e = std::sync::Arc::new(Engine::load(&EngineConfig::for_dir(&out)).unwrap());
     assert!(!e.has_visits() && !e.synthetic());
     let state = std::sync::Arc::new(phuso::api::AppState::new(e, None));
-    let get = |uri: &'static str| {
-        let app = phuso::api::router(std::sync::Arc::clone(&state), None);
+    let get = |state: &std::sync::Arc<phuso::api::AppState>, uri: &'static str| {
+        let app = phuso::api::router(std::sync::Arc::clone(state), None);
         async move {
             let res = app
                 .oneshot(Request::get(uri).body(Body::empty()).unwrap())
@@ -242,13 +242,13 @@ async fn a_province_without_visits_says_no_data_yet_not_zero() {
             serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()
         }
     };
-    let s = get("/api/summary").await;
+    let s = get(&state, "/api/summary").await;
     assert_eq!(s["synthetic"], false);
     assert_eq!(s["data"]["visits"], false);
     assert_eq!(s["data"]["teams"], 0);
     assert_eq!(s["data"]["neighbourhoods"], 0);
     assert_eq!(s["counts"]["ward"], 56);
-    let d = get("/api/priorities?level=ward&limit=100").await;
+    let d = get(&state, "/api/priorities?level=ward&limit=100").await;
     for item in d["items"].as_array().unwrap() {
         assert!(item["coverage_ratio"].is_null(), "{item}");
         assert!(
@@ -269,12 +269,7 @@ async fn a_province_without_visits_says_no_data_yet_not_zero() {
     // The bundled demo says it is synthetic and has visits.
     let bundled_state =
         std::sync::Arc::new(phuso::api::AppState::new(crate::bundled_engine(), None));
-    let res = phuso::api::router(bundled_state, None)
-        .oneshot(Request::get("/api/summary").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let s: serde_json::Value =
-        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let s = get(&bundled_state, "/api/summary").await;
     assert_eq!(
         (s["synthetic"].clone(), s["data"]["visits"].clone()),
         (true.into(), true.into())
