@@ -111,7 +111,9 @@ fn census_rows(
                     .unwrap_or_default();
                 let mut fields: Vec<String> = rec.iter().map(str::to_owned).collect();
                 fields[col].clone_from(&code);
+                let at = rec.position().cloned();
                 rec = csv::StringRecord::from(fields);
+                rec.set_position(at);
             }
             province.formed_from.contains(&code.as_str()).then_some(rec)
         })
@@ -175,20 +177,37 @@ pub fn init_province(
             .unwrap_or_default()
             .to_owned()
     };
+    let households = |r: &csv::StringRecord| -> Result<f64, IngestError> {
+        let v = field(r, "households_2019");
+        v.parse::<f64>()
+            .ok()
+            .filter(|h| h.is_finite() && *h >= 0.0)
+            .ok_or_else(|| {
+                format_error(
+                    &census_path,
+                    format!(
+                        "line {}: column `households_2019`: value {v:?}; expected a number of households ≥ 0",
+                        r.position().map_or(0, csv::Position::line)
+                    ),
+                )
+            })
+    };
     let old: Vec<OldUnit> = rows
         .iter()
-        .map(|r| OldUnit {
-            code_2019: field(r, "gso_code_2019"),
-            name_2019: field(r, "full_name_2019"),
-            code_2024: field(r, "gso_code_2024"),
-            name_2024: newer(field(r, "full_name_2024"), field(r, "full_name_2019")),
-            district_2024: newer(
-                field(r, "district_name_2024"),
-                field(r, "district_name_2019"),
-            ),
-            households: field(r, "households_2019").parse().unwrap_or(0.0),
+        .map(|r| {
+            Ok(OldUnit {
+                code_2019: field(r, "gso_code_2019"),
+                name_2019: field(r, "full_name_2019"),
+                code_2024: field(r, "gso_code_2024"),
+                name_2024: newer(field(r, "full_name_2024"), field(r, "full_name_2019")),
+                district_2024: newer(
+                    field(r, "district_name_2024"),
+                    field(r, "district_name_2019"),
+                ),
+                households: households(r)?,
+            })
         })
-        .collect();
+        .collect::<Result<_, IngestError>>()?;
     let cw: Crosswalk = crosswalk::derive(&new, &old);
     let (lost, total) = cw.unmatched_households(&old);
     let per_ward = crosswalk::households_per_ward(&old, &cw);

@@ -276,3 +276,41 @@ async fn a_province_without_visits_says_no_data_yet_not_zero() {
     );
     assert_eq!(s["data"]["neighbourhoods"], 586);
 }
+
+#[test]
+fn a_bad_census_value_is_named_not_read_as_zero() {
+    let national = scratch("init_bad_census");
+    std::fs::copy(
+        bundled().join("national/vietnam_wards_2025.geojson"),
+        national.join("vietnam_wards_2025.geojson"),
+    )
+    .unwrap();
+    // Phúc Xá (Hà Nội, the first data row, line 2) with households "5,863".
+    let census =
+        std::fs::read_to_string(bundled().join("national/vietnam_wards_2019_census.csv")).unwrap();
+    let mut lines: Vec<String> = census.lines().map(str::to_owned).collect();
+    assert!(lines[1].contains(",5863,5863,"), "{}", lines[1]);
+    lines[1] = lines[1].replacen(",5863,5863,", ",\"5,863\",5863,", 1);
+    std::fs::write(
+        national.join("vietnam_wards_2019_census.csv"),
+        lines.join("\n"),
+    )
+    .unwrap();
+    let out = scratch("init_bad_census_out");
+    let (code, _, stderr) = phuso(&[
+        "init",
+        "--province",
+        "01",
+        "--national",
+        national.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("vietnam_wards_2019_census.csv")
+            && stderr.contains("line 2: column `households_2019`: value \"5,863\""),
+        "{stderr}"
+    );
+    assert!(!out.join("census_2019.csv").exists());
+}
