@@ -3,7 +3,9 @@
 
 mod bench;
 mod init;
+mod inspect;
 mod join;
+mod own_files;
 mod store;
 
 use std::io::Write;
@@ -94,16 +96,37 @@ enum Command {
         #[command(subcommand)]
         action: store::TokenAction,
     },
-    /// Load a file into the store as one batch, validated as at load, and print its receipt.
+    /// Load a file into a store as one batch (`--db`, validated as at load; prints its receipt),
+    /// or a province's own file into a data directory (`--data`: neighbourhoods from GeoJSON,
+    /// Shapefile or GeoPackage in WGS84 or VN-2000; teams from .xlsx/.xls/.ods/.csv with
+    /// Vietnamese headers; visits from CSV or Parquet), checked, then loaded with the directory
+    /// before it replaces anything.
+    #[command(group = clap::ArgGroup::new("target").required(true).args(["db", "data"]))]
     Import {
         /// What the file holds.
         #[arg(value_enum)]
         kind: store::ImportKind,
-        /// The file (CSV or Parquet for visits and teams, GeoJSON for areas, TOML for norms).
+        /// The file (with --db: CSV or Parquet for visits and teams, GeoJSON for areas, TOML for
+        /// norms).
         file: PathBuf,
         /// The store (created when missing).
         #[arg(long)]
-        db: PathBuf,
+        db: Option<PathBuf>,
+        /// A data directory (from `phuso init`).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[command(flatten)]
+        read: own_files::ReadFlags,
+        #[command(flatten)]
+        fields: own_files::FieldFlags,
+    },
+    /// Show what a boundary file (GeoJSON, Shapefile, GeoPackage) or spreadsheet holds: layers,
+    /// fields with sample values and guessed roles, CRS, extent, text encoding.
+    Inspect {
+        /// The file.
+        file: PathBuf,
+        #[command(flatten)]
+        read: own_files::ReadFlags,
     },
     /// Write the store out as a data directory (also a backup; `report --data DIR` gives the
     /// figures the server shows).
@@ -501,7 +524,28 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             write_out(out.as_deref(), &text)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { kind, file, db } => store::import(kind, &file, &db),
+        Command::Import {
+            kind,
+            file,
+            db,
+            data,
+            read,
+            fields,
+        } => match (db, data) {
+            (Some(db), _) => store::import(kind, &file, &db),
+            (None, Some(dir)) => own_files::import_into_dir(kind, &file, &dir, &read, &fields),
+            (None, None) => {
+                eprintln!("error: give --db DB or --data DIR");
+                Ok(ExitCode::from(2))
+            }
+        },
+        Command::Inspect { file, read } => match read.open_options() {
+            Ok(o) => inspect::inspect(&file, &o),
+            Err(e) => {
+                eprintln!("error: {e}");
+                Ok(ExitCode::from(2))
+            }
+        },
         Command::Export { db, out, force } => store::export(&db, &out, force),
         Command::Backup { db, out } => store::backup(&db, &out),
         Command::Log { db } => store::log(&db),

@@ -44,25 +44,34 @@ impl DataPaths {
         !self.teams.exists() && !self.visits.exists()
     }
 
-    /// The bundled layout under `dir`: `wards_2025.geojson`, `census_2019.csv`, `norms.toml`, and
-    /// `synthetic/{neighbourhoods.geojson, teams.csv, roster_changes.csv, visits.parquet}`
-    /// (`visits.csv` when there is no Parquet file; no roster changes when that file is absent).
+    /// The layout under `dir`: `wards_2025.geojson`, `census_2019.csv`, `norms.toml`, and
+    /// `neighbourhoods.geojson`, `teams.csv`, `roster_changes.csv`, `visits.parquet` (or
+    /// `visits.csv`) — a province's own files, as `phuso import --data` writes them — each
+    /// taken from `synthetic/` when not at the top (the bundled data). No roster changes when
+    /// that file is absent.
     #[must_use]
     pub fn in_dir(dir: &Path) -> Self {
         let synthetic = dir.join("synthetic");
+        let own_or_synthetic = |name: &str| {
+            let own = dir.join(name);
+            if own.exists() {
+                own
+            } else {
+                synthetic.join(name)
+            }
+        };
+        let visits = [dir, synthetic.as_path()]
+            .into_iter()
+            .flat_map(|d| [d.join("visits.parquet"), d.join("visits.csv")])
+            .find(|p| p.exists())
+            .unwrap_or_else(|| synthetic.join("visits.parquet"));
         Self {
             wards: dir.join("wards_2025.geojson"),
             census: dir.join("census_2019.csv"),
-            neighbourhoods: synthetic.join("neighbourhoods.geojson"),
-            teams: synthetic.join("teams.csv"),
-            roster_changes: synthetic.join("roster_changes.csv"),
-            visits: if synthetic.join("visits.parquet").exists()
-                || !synthetic.join("visits.csv").exists()
-            {
-                synthetic.join("visits.parquet")
-            } else {
-                synthetic.join("visits.csv")
-            },
+            neighbourhoods: own_or_synthetic("neighbourhoods.geojson"),
+            teams: own_or_synthetic("teams.csv"),
+            roster_changes: own_or_synthetic("roster_changes.csv"),
+            visits,
             norms: dir.join("norms.toml"),
         }
     }

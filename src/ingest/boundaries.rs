@@ -116,19 +116,45 @@ pub fn parse_boundaries(
             expected: "at least one Polygon or MultiPolygon feature".into(),
         });
     }
+    validate(path, features.len(), fields, |index| {
+        let value: Value = serde_json::from_str(features[index].get())
+            .map_err(|e| format!("feature {index}: not valid JSON: {e}"))?;
+        parse_feature(index, &value, fields)
+    })
+}
+
+/// Validates features already read as GeoJSON values (WGS84), e.g. from a Shapefile or a
+/// GeoPackage ([`super::layer::Layer::to_feature_values`]); `path` names the source.
+///
+/// # Errors
+/// As [`read_boundaries`].
+pub fn parse_features(
+    path: &Path,
+    features: &[Value],
+    fields: &BoundaryFields,
+) -> Result<Vec<AreaFeature>, IngestError> {
+    if features.is_empty() {
+        return Err(IngestError::Empty {
+            file: path.to_owned(),
+            expected: "at least one Polygon or MultiPolygon feature".into(),
+        });
+    }
+    validate(path, features.len(), fields, |index| {
+        parse_feature(index, &features[index], fields)
+    })
+}
+
+/// Parses feature `0..n` in parallel with `parse`, then checks codes are unique, in input order.
+fn validate(
+    path: &Path,
+    n: usize,
+    fields: &BoundaryFields,
+    parse: impl Fn(usize) -> Result<AreaFeature, String> + Sync + Send,
+) -> Result<Vec<AreaFeature>, IngestError> {
     let mut problems = Problems::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut out = Vec::with_capacity(features.len());
-    // Features are converted and validated in parallel; codes are checked in input order.
-    let parsed: Vec<Result<AreaFeature, String>> = features
-        .par_iter()
-        .enumerate()
-        .map(|(index, raw)| {
-            let value: Value = serde_json::from_str(raw.get())
-                .map_err(|e| format!("feature {index}: not valid JSON: {e}"))?;
-            parse_feature(index, &value, fields)
-        })
-        .collect();
+    let mut out = Vec::with_capacity(n);
+    let parsed: Vec<Result<AreaFeature, String>> = (0..n).into_par_iter().map(parse).collect();
     for (index, result) in parsed.into_iter().enumerate() {
         match result {
             Ok(feature) => {
@@ -202,9 +228,15 @@ fn parse_feature(
         .as_ref()
         .and_then(|k| property_text(&properties, k))
         .map(AreaCode);
-    let geometry = feature.geometry.as_ref().ok_or_else(|| {
-        format!("{at}: field `geometry`: null; expected a Polygon or MultiPolygon")
-    })?;
+    let geometry =
+        feature
+            .geometry
+            .as_ref()
+            .ok_or_else(|| match properties.get("_geometry_problem") {
+                // Set by the Shapefile and GeoPackage readers when a shape could not be read.
+                Some(Value::String(why)) => format!("{at}: field `geometry`: {why}"),
+                _ => format!("{at}: field `geometry`: null; expected a Polygon or MultiPolygon"),
+            })?;
     let polygons = match &geometry.value {
         GeometryValue::Polygon { coordinates } => vec![coordinates],
         GeometryValue::MultiPolygon { coordinates } => coordinates.iter().collect(),

@@ -419,6 +419,25 @@ impl Table {
         })
     }
 
+    /// A table of text columns built in memory (a spreadsheet mapped to the columns a reader
+    /// wants); `path` names it in messages.
+    ///
+    /// # Errors
+    /// [`IngestError::Format`] when the columns differ in length.
+    pub fn from_text_columns(
+        path: &Path,
+        headers: &[String],
+        columns: Vec<Vec<Option<String>>>,
+    ) -> Result<Self, IngestError> {
+        let height = columns.first().map_or(0, Vec::len);
+        let df = text_frame(path, headers, columns, height)?;
+        Ok(Self {
+            path: path.to_owned(),
+            df,
+            malformed: Vec::new(),
+        })
+    }
+
     /// What is wrong with row `row` (0-based) when it had the wrong number of fields.
     #[must_use]
     pub fn malformed_at(&self, row: usize) -> Option<&str> {

@@ -5,8 +5,10 @@
 //! - [`index`]: the filter phase: the raster, and an R-tree over area envelopes.
 //! - [`join`]: the refine phase (exact point-in-polygon, border rule) and the brute-force oracle.
 //! - [`hexfast`]: H3 cells for many points, equal to h3o's, mostly without calling it.
+//! - [`crs`]: WGS84 and VN-2000 (UTM, TM-3) coordinates to WGS84 lon/lat (proj4rs).
 //! - [`hex`]: H3 aggregation with h3o: visits, households, population and blind spots per cell.
 
+pub mod crs;
 pub mod hex;
 pub mod hexfast;
 pub mod index;
