@@ -5,6 +5,12 @@
 # an existing /usr/bin/chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Independent references the tests run: PROJ's cs2cs (VN-2000) and GDAL's ogr2ogr (GeoPackage),
+# from Debian; installed here when missing (needs root).
+if ! command -v cs2cs >/dev/null 2>&1 || ! command -v ogr2ogr >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq proj-bin gdal-bin >/dev/null
+fi
 cargo test --locked --all-targets
 # The API against its generated OpenAPI document (schemathesis from PyPI, every check).
 bash scripts/schemathesis.sh

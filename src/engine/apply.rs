@@ -26,7 +26,11 @@ use crate::metrics::Totals;
 pub struct Tally {
     index: AreaIndex,
     leaves: Vec<usize>,
-    /// First visit of each household: (ts, visit id, leaf position). Grows with households.
+    /// Wards with neighbourhoods (positions in the area list) and their index: a visit in no
+    /// neighbourhood but inside such a ward counts for the ward itself (its part that no
+    /// neighbourhood map covers).
+    uncovered: Option<(AreaIndex, Vec<usize>)>,
+    /// First visit of each household: (ts, visit id, area position). Grows with households.
     firsts: FxHashMap<u64, (i64, u64, u32)>,
     hex: HexCounts,
     population_cells: HashMap<CellIndex, f64>,
@@ -42,6 +46,7 @@ impl Tally {
     pub(super) fn new(
         index: AreaIndex,
         leaves: Vec<usize>,
+        uncovered: Option<(AreaIndex, Vec<usize>)>,
         start: NaiveDate,
         days: u32,
         res: Resolution,
@@ -51,6 +56,7 @@ impl Tally {
         Self {
             index,
             leaves,
+            uncovered,
             firsts: FxHashMap::default(),
             hex: HexCounts::new(res),
             population_cells,
@@ -72,27 +78,49 @@ impl Tally {
     }
 
     /// Adds `visits` (all inside the campaign window) to `own`, the direct totals per area;
-    /// returns how many lie in no leaf.
+    /// returns how many lie in no leaf and no ward.
     pub(super) fn add(&mut self, own: &mut [Totals], visits: &Visits) -> u64 {
         let assigned = join::assign(&self.index, &visits.lon, &visits.lat);
+        let mut area_of: Vec<Option<usize>> = assigned
+            .iter()
+            .map(|&l| (l != OUTSIDE).then(|| self.leaves[l as usize]))
+            .collect();
+        if let Some((index, wards)) = &self.uncovered {
+            let missing: Vec<usize> = (0..area_of.len())
+                .filter(|&i| area_of[i].is_none())
+                .collect();
+            if !missing.is_empty() {
+                let lon: Vec<f64> = missing.iter().map(|&i| visits.lon[i]).collect();
+                let lat: Vec<f64> = missing.iter().map(|&i| visits.lat[i]).collect();
+                for (k, w) in join::assign(index, &lon, &lat).into_iter().enumerate() {
+                    if w != OUTSIDE {
+                        area_of[missing[k]] = Some(wards[w as usize]);
+                    }
+                }
+            }
+        }
         let mut outside = 0;
-        for (i, &leaf_pos) in assigned.iter().enumerate() {
+        for (i, area) in area_of.into_iter().enumerate() {
             let ts = visits.ts_local_ms[i];
             let day = self.day_of(ts);
             self.max_day = self.max_day.max(day);
-            if leaf_pos == OUTSIDE {
+            let Some(area) = area else {
                 outside += 1;
                 continue;
-            }
+            };
             let d = usize::try_from(day).expect("in window");
             let service = visits.service[i] as usize;
-            let t = &mut own[self.leaves[leaf_pos as usize]];
+            let t = &mut own[area];
             t.visits += 1;
             t.per_service[service] += 1;
             t.daily_visits[d] += 1;
             t.daily_service[d][service] += 1;
             // The household is reached on its first visit (earliest time, then smallest id).
-            let key = (ts, visits.visit_id[i], leaf_pos);
+            let key = (
+                ts,
+                visits.visit_id[i],
+                u32::try_from(area).expect("areas fit u32"),
+            );
             let moved = match self.firsts.entry(visits.household[i]) {
                 std::collections::hash_map::Entry::Vacant(e) => {
                     e.insert(key);
@@ -108,13 +136,13 @@ impl Tally {
                     }
                 }
             };
-            if let Some((old_ts, _, old_leaf)) = moved {
+            if let Some((old_ts, _, old_area)) = moved {
                 let old_day = usize::try_from(self.day_of(old_ts)).expect("in window");
-                let t = &mut own[self.leaves[old_leaf as usize]];
+                let t = &mut own[old_area as usize];
                 t.households_reached -= 1;
                 t.daily_new_households[old_day] -= 1;
             }
-            let t = &mut own[self.leaves[leaf_pos as usize]];
+            let t = &mut own[area];
             t.households_reached += 1;
             t.daily_new_households[d] += 1;
         }

@@ -38,7 +38,9 @@ pub struct DataPaths {
 
 impl DataPaths {
     /// True when neither a roster nor visits are there: a province set up with `phuso init`,
-    /// before its campaign starts (uploads add them). Either file alone is still required.
+    /// before its campaign starts (uploads add them). A roster without visits is a campaign
+    /// staffed but not begun (no visits yet); visits without a roster are an error (a visit
+    /// needs its team).
     #[must_use]
     pub fn no_campaign_yet(&self) -> bool {
         !self.teams.exists() && !self.visits.exists()
@@ -183,7 +185,7 @@ impl Inputs for DataPaths {
         teams: &HashMap<String, u32>,
         extent: Extent,
     ) -> Result<(Visits, VisitReport), IngestError> {
-        if self.no_campaign_yet() {
+        if !self.visits.exists() {
             return Ok((Visits::default(), VisitReport::default()));
         }
         read_visits(&self.visits, teams, extent)

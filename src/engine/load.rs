@@ -255,9 +255,28 @@ impl Engine {
             })
             .collect();
         let population_cells = hex::population_by_cell(&leaf_pop, hex_resolution);
+        // Wards with neighbourhoods hold the visits in no neighbourhood (a map that does not
+        // cover the whole ward).
+        let mapped: Vec<usize> = (0..areas.len())
+            .filter(|&i| {
+                areas[i].level == Level::Ward
+                    && !areas[i].children.is_empty()
+                    && areas[i].geometry.is_some()
+            })
+            .collect();
+        let uncovered = (!mapped.is_empty()).then(|| {
+            let index = AreaIndex::new(
+                mapped
+                    .iter()
+                    .map(|&w| areas[w].geometry.clone().expect("filtered"))
+                    .collect(),
+            );
+            (index, mapped)
+        });
         let mut tally = Tally::new(
             leaf_index,
             leaves.clone(),
+            uncovered,
             campaign.start,
             campaign.days,
             hex_resolution,

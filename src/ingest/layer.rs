@@ -388,15 +388,20 @@ fn open_geojson(path: &Path, options: &OpenOptions) -> Result<Layer, IngestError
                 Some(
                     v @ (geojson::GeometryValue::Polygon { .. }
                     | geojson::GeometryValue::MultiPolygon { .. }),
-                ) => MultiPolygon::<f64>::try_from(v)
-                    .map_err(|e| e.to_string())
-                    .and_then(|m| {
+                ) => {
+                    let polygons = if matches!(v, geojson::GeometryValue::Polygon { .. }) {
+                        geo::Polygon::<f64>::try_from(v).map(|p| MultiPolygon(vec![p]))
+                    } else {
+                        MultiPolygon::<f64>::try_from(v)
+                    };
+                    polygons.map_err(|e| e.to_string()).and_then(|m| {
                         if crs == Crs::Wgs84 {
                             Ok(m)
                         } else {
                             to_wgs84(m, &t)
                         }
-                    }),
+                    })
+                }
                 Some(other) => Err(format!(
                     "geometry type {}; expected Polygon or MultiPolygon",
                     other.type_name()

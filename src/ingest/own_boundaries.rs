@@ -457,6 +457,19 @@ fn locate(g: &MultiPolygon<f64>, wards: &[AreaFeature]) -> Option<usize> {
     wards.iter().position(|w| w.geometry.contains(&p))
 }
 
+/// Geodesic area of an overlay's result, m². The overlay leaves slivers of almost no area wound
+/// either way, and a part wound the wrong way measures as the rest of the Earth: each part is
+/// taken as the smaller of its two sides (every part here is far smaller than a hemisphere).
+fn m2(m: &MultiPolygon<f64>) -> f64 {
+    const EARTH_M2: f64 = 510_065_621_724_088.4;
+    m.0.iter()
+        .map(|p| {
+            let a = p.geodesic_area_unsigned();
+            a.min((EARTH_M2 - a).abs())
+        })
+        .sum()
+}
+
 /// Neighbourhoods sticking out of their ward, and wards with uncovered parts, beyond `tolerance`.
 fn containment(
     nbs: &[&AreaFeature],
@@ -470,10 +483,7 @@ fn containment(
         .zip(ward_of.par_iter())
         .filter_map(|(n, &w)| {
             let area = n.geometry.geodesic_area_unsigned();
-            let out = n
-                .geometry
-                .difference(&wards[w].geometry)
-                .geodesic_area_unsigned();
+            let out = m2(&n.geometry.difference(&wards[w].geometry));
             (area > 0.0 && out / area > tolerance).then(|| Outside {
                 code: n.code.0.clone(),
                 ward: wards[w].code.0.clone(),
@@ -492,7 +502,7 @@ fn containment(
             let union = geo::unary_union(parts);
             let ward = &wards[w];
             let area = ward.geometry.geodesic_area_unsigned();
-            let left = ward.geometry.difference(&union).geodesic_area_unsigned();
+            let left = m2(&ward.geometry.difference(&union));
             (area > 0.0 && left / area > tolerance).then(|| Uncovered {
                 ward: ward.code.0.clone(),
                 name: ward.name.clone(),

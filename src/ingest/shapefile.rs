@@ -66,9 +66,14 @@ pub fn open(path: &Path, options: &OpenOptions) -> Result<Layer, IngestError> {
     for (i, record) in table.iter_records().enumerate() {
         let record = record.map_err(|e| IngestError::format(&dbf, format!("record {i}: {e}")))?;
         let mut row = Vec::with_capacity(fields.len());
-        for (name, value) in record {
+        // In the file's field order (a record is a map).
+        for f in &fields {
             use dbase::FieldValue as F;
-            let cell = match value {
+            let Some(value) = record.get(&f.name) else {
+                continue;
+            };
+            let name = f.name.clone();
+            let cell = match value.clone() {
                 F::Character(Some(s)) | F::Memo(s) => Cell::Text(bytes_of(s.trim_end())),
                 F::Character(None)
                 | F::Numeric(None)

@@ -612,7 +612,9 @@ impl Store {
         }
         progress(Stage::Reading("teams"));
         out.push(self.import_teams(&p.teams)?);
-        out.push(self.import_visits(&p.visits, progress)?);
+        if p.visits.exists() {
+            out.push(self.import_visits(&p.visits, progress)?);
+        }
         Ok(out)
     }
 }
