@@ -146,7 +146,7 @@ pub fn open(path: &Path, options: &OpenOptions) -> Result<Layer, IngestError> {
         .map_err(|e| sql_err(path, &at("rows"), &e))?;
     let columns: Vec<String> = st.column_names().map(str::to_owned).collect();
     let mut rows = st.query([]).map_err(|e| sql_err(path, &at("rows"), &e))?;
-    let mut raw: Vec<(Map<String, Value>, Result<MultiPolygon<f64>, String>)> = Vec::new();
+    let mut raw: Vec<Row> = Vec::new();
     while let Some(row) = rows.next().map_err(|e| sql_err(path, &at("rows"), &e))? {
         let mut props = Map::new();
         let mut geometry: Result<MultiPolygon<f64>, String> = Err("null geometry".into());
@@ -201,6 +201,9 @@ pub fn open(path: &Path, options: &OpenOptions) -> Result<Layer, IngestError> {
         notes,
     })
 }
+
+/// A row read: its attributes, and its geometry or why it could not be read.
+type Row = (Map<String, Value>, Result<MultiPolygon<f64>, String>);
 
 fn sql_text(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))

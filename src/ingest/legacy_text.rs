@@ -428,7 +428,8 @@ mod tests {
             "Khu phố Thuận Giao",
             "Dĩ An",
         ];
-        let encoders: [(TextEncoding, fn(&str) -> Vec<u8>); 3] = [
+        type Encoder = fn(&str) -> Vec<u8>;
+        let encoders: [(TextEncoding, Encoder); 3] = [
             (TextEncoding::Utf8, |s| s.as_bytes().to_vec()),
             (TextEncoding::Tcvn3, |s| {
                 s.nfc()

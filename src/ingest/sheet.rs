@@ -127,7 +127,7 @@ pub fn read_sheet(
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    let grids: Vec<(String, Vec<Vec<Option<String>>>)> = match ext.as_deref() {
+    let grids: Vec<(String, Grid)> = match ext.as_deref() {
         Some("csv") => vec![(String::new(), csv_grid(path)?)],
         Some("xlsx" | "xlsm" | "xls" | "xlsb" | "ods") => workbook_grids(path, sheet)?,
         other => {
@@ -190,6 +190,9 @@ pub fn read_sheet(
 
 type Found = (usize, Vec<(&'static str, String, usize)>);
 
+/// A sheet's cells as text, by row then column, from A1.
+type Grid = Vec<Vec<Option<String>>>;
+
 fn find_header(grid: &[Vec<Option<String>>], wanted: &[Column]) -> Option<Found> {
     for (r, cells) in grid.iter().enumerate().take(20) {
         let folded: Vec<Option<String>> = cells.iter().map(|c| c.as_deref().map(fold)).collect();
@@ -214,10 +217,7 @@ fn find_header(grid: &[Vec<Option<String>>], wanted: &[Column]) -> Option<Found>
     None
 }
 
-fn workbook_grids(
-    path: &Path,
-    sheet: Option<&str>,
-) -> Result<Vec<(String, Vec<Vec<Option<String>>>)>, IngestError> {
+fn workbook_grids(path: &Path, sheet: Option<&str>) -> Result<Vec<(String, Grid)>, IngestError> {
     let mut wb = calamine::open_workbook_auto(path)
         .map_err(|e| IngestError::format(path, format!("not a readable workbook: {e}")))?;
     let names = wb.sheet_names();
@@ -273,7 +273,7 @@ fn cell_text(c: &Data) -> Option<String> {
     }
 }
 
-fn csv_grid(path: &Path) -> Result<Vec<Vec<Option<String>>>, IngestError> {
+fn csv_grid(path: &Path) -> Result<Grid, IngestError> {
     let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
     let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).map_err(
         |e| IngestError::format(path, format!("not UTF-8 text: {e}; save it as CSV UTF-8")),

@@ -199,6 +199,9 @@ fn tcvn3(s: &str) -> Vec<u8> {
         .collect()
 }
 
+/// A fixture feature: its rings as written, and its attributes.
+type Feature = (Vec<Vec<(f64, f64)>>, Vec<Attr>);
+
 /// One attribute value of a fixture record.
 enum Attr {
     /// Raw bytes of a character field.
@@ -208,12 +211,7 @@ enum Attr {
 
 /// Writes `stem.shp`, `.shx` and `.dbf` byte by byte (rings exactly as given, so the winding is
 /// the caller's), and `.prj` when given. Fields: (name, 'C' or 'N').
-fn write_shapefile(
-    stem: &Path,
-    fields: &[(&str, char)],
-    features: &[(Vec<Vec<(f64, f64)>>, Vec<Attr>)],
-    prj: Option<&str>,
-) {
+fn write_shapefile(stem: &Path, fields: &[(&str, char)], features: &[Feature], prj: Option<&str>) {
     let mut shp: Vec<u8> = Vec::new();
     let mut shx: Vec<u8> = Vec::new();
     let mut records: Vec<Vec<u8>> = Vec::new();
@@ -419,14 +417,16 @@ fn tm3_shapefile_with_tcvn3_names_excel_roster_and_csv_visits_make_a_working_dir
     };
     let mut c_west = half(&c.geometry, true);
     c_west.0.push(square.clone());
-    let nbs: Vec<(
-        &str,
-        &str,
-        &geo::MultiPolygon<f64>,
+    // (code, name, its ward's geometry, its own, residents, households)
+    type Nb<'a> = (
+        &'a str,
+        &'a str,
+        &'a MultiPolygon<f64>,
         MultiPolygon<f64>,
         f64,
         f64,
-    )> = vec![
+    );
+    let nbs: Vec<Nb<'_>> = vec![
         (
             "KP-A1",
             "Khu phố 1",
@@ -469,7 +469,7 @@ fn tm3_shapefile_with_tcvn3_names_excel_roster_and_csv_visits_make_a_working_dir
             .name
             .clone()
     };
-    let features: Vec<(Vec<Vec<(f64, f64)>>, Vec<Attr>)> = nbs
+    let features: Vec<Feature> = nbs
         .iter()
         .enumerate()
         .map(|(i, (code, name, ward, g, pop, hh))| {
