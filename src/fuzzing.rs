@@ -166,9 +166,29 @@ pub fn query_map(q: &str) -> HashMap<String, String> {
 }
 
 /// The first byte picks the input ([`Input::ALL`], modulo), the rest is fed to it: one fuzz
-/// target covers every reader.
+/// target covers every reader. The rest also goes to [`own_file_parsers`] (whatever the pick, so
+/// the regressions kept so far keep their meaning).
 pub fn read_selected(bytes: &[u8]) {
     if let Some((&pick, rest)) = bytes.split_first() {
         read(Input::ALL[usize::from(pick) % Input::ALL.len()].0, rest);
+        own_file_parsers(rest);
     }
+}
+
+/// The parsers of a province's own files that take text or bytes: a `.prj` (WKT), `--crs`, and
+/// `.dbf` text in every encoding with the encoding detector.
+pub fn own_file_parsers(bytes: &[u8]) {
+    use crate::ingest::legacy_text::{TextEncoding, detect};
+    let text = String::from_utf8_lossy(bytes);
+    if let Ok(crs) = crate::spatial::crs::from_wkt(&text)
+        && let Ok(t) = crs.to_wgs84()
+    {
+        let _ = t.convert(500_000.0, 1_200_000.0);
+    }
+    let _ = crate::spatial::crs::towgs84_of(&text);
+    let _ = crate::spatial::crs::Crs::parse_user(&text);
+    for e in TextEncoding::ALL {
+        let _ = e.decode(bytes);
+    }
+    let _ = detect(bytes.split(|&b| b == b'|'), &TextEncoding::ALL);
 }

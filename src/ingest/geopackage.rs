@@ -5,12 +5,12 @@
 
 use std::path::Path;
 
-use geo::{Geometry, MultiPolygon, Rect};
+use geo::{Geometry, MultiPolygon};
 use geo_traits::to_geo::ToGeoGeometry;
 use rusqlite::{Connection, OpenFlags, types::ValueRef};
 use serde_json::{Map, Number, Value};
 
-use super::layer::{Field, Format, Layer, OpenOptions, SourceFeature, decide_crs, to_wgs84};
+use super::layer::{Field, Format, Layer, OpenOptions, Read, Row};
 use crate::error::IngestError;
 use crate::spatial::crs::{self, Crs};
 
@@ -171,39 +171,18 @@ pub fn open(path: &Path, options: &OpenOptions) -> Result<Layer, IngestError> {
         }
         raw.push((props, geometry));
     }
-    let native_extent = extent(raw.iter().filter_map(|(_, g)| g.as_ref().ok()));
-    let mut notes = Vec::new();
-    let (crs, crs_source) = decide_crs(path, own, options, native_extent, &mut notes)?;
-    let t = crs.to_wgs84().map_err(|e| IngestError::format(path, e))?;
-    let features = raw
-        .into_iter()
-        .map(|(properties, g)| SourceFeature {
-            properties,
-            geometry: g.and_then(|g| {
-                if crs == Crs::Wgs84 {
-                    Ok(g)
-                } else {
-                    to_wgs84(g, &t)
-                }
-            }),
-        })
-        .collect();
-    Ok(Layer {
+    Read {
         path: path.to_owned(),
         format: Format::GeoPackage,
         name,
         fields,
-        features,
-        crs,
-        crs_source,
-        native_extent,
+        rows: raw,
+        own_crs: own,
         encoding: None,
-        notes,
-    })
+        notes: Vec::new(),
+    }
+    .into_layer(options)
 }
-
-/// A row read: its attributes, and its geometry or why it could not be read.
-type Row = (Map<String, Value>, Result<MultiPolygon<f64>, String>);
 
 fn sql_text(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
@@ -250,22 +229,4 @@ fn kind(g: &Geometry<f64>) -> &'static str {
         Geometry::GeometryCollection(_) => "GeometryCollection",
         _ => "other",
     }
-}
-
-fn extent<'a>(geoms: impl Iterator<Item = &'a MultiPolygon<f64>>) -> Option<Rect<f64>> {
-    use geo::BoundingRect;
-    geoms
-        .filter_map(BoundingRect::bounding_rect)
-        .reduce(|a, b| {
-            Rect::new(
-                geo::Coord {
-                    x: a.min().x.min(b.min().x),
-                    y: a.min().y.min(b.min().y),
-                },
-                geo::Coord {
-                    x: a.max().x.max(b.max().x),
-                    y: a.max().y.max(b.max().y),
-                },
-            )
-        })
 }

@@ -108,27 +108,11 @@ impl Layer {
     /// Extent in WGS84 of the features that converted.
     #[must_use]
     pub fn wgs84_extent(&self) -> Option<Rect<f64>> {
-        let mut out: Option<Rect<f64>> = None;
-        for f in &self.features {
-            if let Ok(g) = &f.geometry
-                && let Some(r) = g.bounding_rect()
-            {
-                out = Some(match out {
-                    None => r,
-                    Some(o) => Rect::new(
-                        Coord {
-                            x: o.min().x.min(r.min().x),
-                            y: o.min().y.min(r.min().y),
-                        },
-                        Coord {
-                            x: o.max().x.max(r.max().x),
-                            y: o.max().y.max(r.max().y),
-                        },
-                    ),
-                });
-            }
-        }
-        out
+        extent_of(
+            self.features
+                .iter()
+                .filter_map(|f| f.geometry.as_ref().ok()),
+        )
     }
 
     /// The layer as a GeoJSON FeatureCollection of WGS84 features (the form the boundary checks
@@ -182,6 +166,90 @@ pub fn layer_names(path: &Path) -> Result<Vec<String>, IngestError> {
                 .to_owned(),
         ]),
     }
+}
+
+/// A layer's attributes and its geometry (in the file's own coordinates, or why it could not be
+/// read), one row per feature.
+pub(crate) type Row = (Map<String, Value>, Result<MultiPolygon<f64>, String>);
+
+/// What a format reader found, before the CRS is decided and the geometry converted.
+pub(crate) struct Read {
+    pub path: PathBuf,
+    pub format: Format,
+    pub name: String,
+    pub fields: Vec<Field>,
+    pub rows: Vec<Row>,
+    /// The file's own CRS and where it says so.
+    pub own_crs: Option<(Crs, String)>,
+    pub encoding: Option<(Detected, String)>,
+    pub notes: Vec<String>,
+}
+
+impl Read {
+    /// Decides the CRS ([`decide_crs`]) and converts every geometry to WGS84.
+    pub(crate) fn into_layer(self, options: &OpenOptions) -> Result<Layer, IngestError> {
+        let native_extent = extent_of(self.rows.iter().filter_map(|(_, g)| g.as_ref().ok()));
+        let mut notes = self.notes;
+        let (crs, crs_source) =
+            decide_crs(&self.path, self.own_crs, options, native_extent, &mut notes)?;
+        let t = crs
+            .to_wgs84()
+            .map_err(|e| IngestError::format(&self.path, e))?;
+        let features = self
+            .rows
+            .into_iter()
+            .map(|(properties, g)| SourceFeature {
+                properties,
+                geometry: g.and_then(|g| {
+                    if crs == Crs::Wgs84 {
+                        Ok(g)
+                    } else {
+                        to_wgs84(g, &t)
+                    }
+                }),
+            })
+            .collect();
+        Ok(Layer {
+            path: self.path,
+            format: self.format,
+            name: self.name,
+            fields: self.fields,
+            features,
+            crs,
+            crs_source,
+            native_extent,
+            encoding: self.encoding,
+            notes,
+        })
+    }
+}
+
+/// The bounding box of the exteriors of `geoms`.
+pub(crate) fn extent_of<'a>(
+    geoms: impl Iterator<Item = &'a MultiPolygon<f64>>,
+) -> Option<Rect<f64>> {
+    geoms
+        .filter_map(BoundingRect::bounding_rect)
+        .reduce(|a, b| {
+            Rect::new(
+                Coord {
+                    x: a.min().x.min(b.min().x),
+                    y: a.min().y.min(b.min().y),
+                },
+                Coord {
+                    x: a.max().x.max(b.max().x),
+                    y: a.max().y.max(b.max().y),
+                },
+            )
+        })
+}
+
+/// A file's name without its extension, as a layer name.
+pub(crate) fn stem_of(path: &Path) -> String {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("layer")
+        .to_owned()
 }
 
 /// Decides the CRS of a file: the user's, else the file's own, else WGS84 when every coordinate
@@ -353,7 +421,6 @@ fn open_geojson(path: &Path, options: &OpenOptions) -> Result<Layer, IngestError
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let mut notes = Vec::new();
     let mut fields: Vec<Field> = Vec::new();
     let mut raw: Vec<(Map<String, Value>, Option<geojson::Geometry>)> = Vec::new();
     for f in features {
@@ -376,55 +443,38 @@ fn open_geojson(path: &Path, options: &OpenOptions) -> Result<Layer, IngestError
             .and_then(|g| serde_json::from_value::<geojson::Geometry>(g).ok());
         raw.push((props, geometry));
     }
-    let native = extent_of_geometries(raw.iter().filter_map(|(_, g)| g.as_ref()));
-    let (crs, crs_source) = decide_crs(path, own, options, native, &mut notes)?;
-    let t = crs.to_wgs84().map_err(|e| IngestError::format(path, e))?;
-    let features = raw
+    let rows: Vec<Row> = raw
         .into_iter()
-        .map(|(properties, g)| SourceFeature {
-            properties,
-            geometry: match g.map(|g| g.value) {
+        .map(|(properties, g)| {
+            let geometry = match g.map(|g| g.value) {
                 None => Err("null geometry".into()),
-                Some(
-                    v @ (geojson::GeometryValue::Polygon { .. }
-                    | geojson::GeometryValue::MultiPolygon { .. }),
-                ) => {
-                    let polygons = if matches!(v, geojson::GeometryValue::Polygon { .. }) {
-                        geo::Polygon::<f64>::try_from(v).map(|p| MultiPolygon(vec![p]))
-                    } else {
-                        MultiPolygon::<f64>::try_from(v)
-                    };
-                    polygons.map_err(|e| e.to_string()).and_then(|m| {
-                        if crs == Crs::Wgs84 {
-                            Ok(m)
-                        } else {
-                            to_wgs84(m, &t)
-                        }
-                    })
+                Some(v @ geojson::GeometryValue::Polygon { .. }) => {
+                    geo::Polygon::<f64>::try_from(v)
+                        .map(|p| MultiPolygon(vec![p]))
+                        .map_err(|e| e.to_string())
+                }
+                Some(v @ geojson::GeometryValue::MultiPolygon { .. }) => {
+                    MultiPolygon::<f64>::try_from(v).map_err(|e| e.to_string())
                 }
                 Some(other) => Err(format!(
                     "geometry type {}; expected Polygon or MultiPolygon",
                     other.type_name()
                 )),
-            },
+            };
+            (properties, geometry)
         })
         .collect();
-    Ok(Layer {
+    Read {
         path: path.to_owned(),
         format: Format::GeoJson,
-        name: path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("layer")
-            .to_owned(),
+        name: stem_of(path),
         fields,
-        features,
-        crs,
-        crs_source,
-        native_extent: native,
+        rows,
+        own_crs: own,
         encoding: None,
-        notes,
-    })
+        notes: Vec::new(),
+    }
+    .into_layer(options)
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -436,33 +486,6 @@ fn json_kind(v: &Value) -> &'static str {
         Value::Array(_) => "array",
         Value::Object(_) => "object",
     }
-}
-
-fn extent_of_geometries<'a>(
-    geoms: impl Iterator<Item = &'a geojson::Geometry>,
-) -> Option<Rect<f64>> {
-    let mut out: Option<(f64, f64, f64, f64)> = None;
-    fn walk(v: &geojson::GeometryValue, f: &mut dyn FnMut(f64, f64)) {
-        use geojson::GeometryValue as G;
-        match v {
-            G::Polygon { coordinates } => coordinates.iter().flatten().for_each(|p| f(p[0], p[1])),
-            G::MultiPolygon { coordinates } => coordinates
-                .iter()
-                .flatten()
-                .flatten()
-                .for_each(|p| f(p[0], p[1])),
-            _ => {}
-        }
-    }
-    for g in geoms {
-        walk(&g.value, &mut |x, y| {
-            if x.is_finite() && y.is_finite() {
-                let o = out.get_or_insert((x, y, x, y));
-                *o = (o.0.min(x), o.1.min(y), o.2.max(x), o.3.max(y));
-            }
-        });
-    }
-    out.map(|(a, b, c, d)| Rect::new(Coord { x: a, y: b }, Coord { x: c, y: d }))
 }
 
 #[cfg(test)]

@@ -5,12 +5,10 @@
 
 use std::path::Path;
 
-use geo::{Coord, LineString, MultiPolygon, Rect};
+use geo::{Coord, LineString, MultiPolygon};
 use serde_json::{Map, Number, Value};
 
-use super::layer::{
-    Field, Format, Layer, OpenOptions, SourceFeature, assemble_rings, decide_crs, to_wgs84,
-};
+use super::layer::{Field, Format, Layer, OpenOptions, Read, assemble_rings, stem_of};
 use super::legacy_text::{Detected, TextEncoding, detect};
 use crate::error::IngestError;
 use crate::spatial::crs::{self, Crs};
@@ -213,7 +211,6 @@ pub fn open(path: &Path, options: &OpenOptions) -> Result<Layer, IngestError> {
             ),
         ));
     }
-    let native_extent = extent(native.iter().filter_map(|g| g.as_ref().ok()));
     let mut notes = Vec::new();
     let own = match &prj {
         None => None,
@@ -242,38 +239,17 @@ pub fn open(path: &Path, options: &OpenOptions) -> Result<Layer, IngestError> {
             Some((c, format!("{}", p.display())))
         }
     };
-    let (crs, crs_source) = decide_crs(path, own, options, native_extent, &mut notes)?;
-    let t = crs.to_wgs84().map_err(|e| IngestError::format(path, e))?;
-    let features = native
-        .into_iter()
-        .zip(properties)
-        .map(|(g, properties)| SourceFeature {
-            properties,
-            geometry: g.and_then(|g| {
-                if crs == Crs::Wgs84 {
-                    Ok(g)
-                } else {
-                    to_wgs84(g, &t)
-                }
-            }),
-        })
-        .collect();
-    Ok(Layer {
+    Read {
         path: path.to_owned(),
         format: Format::Shapefile,
-        name: path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("layer")
-            .to_owned(),
+        name: stem_of(path),
         fields,
-        features,
-        crs,
-        crs_source,
-        native_extent,
+        rows: properties.into_iter().zip(native).collect(),
+        own_crs: own,
         encoding: Some((detected, how)),
         notes,
-    })
+    }
+    .into_layer(options)
 }
 
 /// A sidecar file of the same stem, any case of extension (`.DBF`, `.Prj`).
@@ -330,18 +306,6 @@ fn polygons_of(shape: shapefile::Shape) -> Result<MultiPolygon<f64>, String> {
             other.shapetype()
         )),
     }
-}
-
-fn extent<'a>(geoms: impl Iterator<Item = &'a MultiPolygon<f64>>) -> Option<Rect<f64>> {
-    let mut out: Option<(f64, f64, f64, f64)> = None;
-    for c in geoms
-        .flat_map(|m| m.0.iter())
-        .flat_map(|p| p.exterior().0.iter())
-    {
-        let o = out.get_or_insert((c.x, c.y, c.x, c.y));
-        *o = (o.0.min(c.x), o.1.min(c.y), o.2.max(c.x), o.3.max(c.y));
-    }
-    out.map(|(a, b, c, d)| Rect::new(Coord { x: a, y: b }, Coord { x: c, y: d }))
 }
 
 /// Bytes shown for a message: as a Western font shows them, and in hex.

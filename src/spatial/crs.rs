@@ -295,11 +295,18 @@ enum Wkt {
 fn parse_wkt(text: &str) -> Option<Wkt> {
     let chars: Vec<char> = text.chars().collect();
     let mut at = 0;
-    let node = wkt_value(&chars, &mut at)?;
+    let node = wkt_value(&chars, &mut at, 0)?;
     Some(node)
 }
 
-fn wkt_value(c: &[char], at: &mut usize) -> Option<Wkt> {
+/// Nodes nested deeper than this are refused (a real CRS nests 5 or 6 deep; a hostile `.prj`
+/// must not overflow the stack).
+const MAX_WKT_DEPTH: usize = 32;
+
+fn wkt_value(c: &[char], at: &mut usize, depth: usize) -> Option<Wkt> {
+    if depth > MAX_WKT_DEPTH {
+        return None;
+    }
     while *at < c.len() && c[*at].is_whitespace() {
         *at += 1;
     }
@@ -334,7 +341,7 @@ fn wkt_value(c: &[char], at: &mut usize) -> Option<Wkt> {
         *at += 1;
         let mut children = Vec::new();
         loop {
-            children.push(wkt_value(c, at)?);
+            children.push(wkt_value(c, at, depth + 1)?);
             while *at < c.len() && c[*at].is_whitespace() {
                 *at += 1;
             }
@@ -614,6 +621,9 @@ mod tests {
         let indian = r#"GEOGCS["Indian 1960",DATUM["Indian_1960",SPHEROID["Everest 1830",6377276.345,300.8017]]]"#;
         assert!(from_wkt(indian).unwrap_err().contains("Indian_1960"));
         assert!(from_wkt("garbage").is_err());
+        // Nesting far beyond any CRS is refused, not a stack overflow.
+        let deep = format!("{}1{}", "A[".repeat(100_000), "]".repeat(100_000));
+        assert!(from_wkt(&deep).is_err());
         assert!(
             Crs::parse_user("EPSG:9999")
                 .unwrap_err()
