@@ -11,7 +11,9 @@ use clap::Args;
 use phuso::engine::{DataPaths, Engine, EngineConfig};
 use phuso::ingest::layer::OpenOptions;
 use phuso::ingest::legacy_text::TextEncoding;
-use phuso::ingest::own_boundaries::{FieldChoice, ImportOptions, import_neighbourhoods};
+use phuso::ingest::own_boundaries::{
+    FieldChoice, ImportOptions, import_groups, import_neighbourhoods,
+};
 use phuso::ingest::roster_sheet::{read_roster_sheet, write_teams};
 use phuso::spatial::crs::Crs;
 
@@ -193,6 +195,47 @@ pub(super) fn import_into_dir(
             }
             say(&format!("wrote {}", target.display()))?;
         }
+        ImportKind::Groups => {
+            let staged = dir.join("neighbourhoods.geojson.new");
+            let r = import_groups(dir, file, &staged, &open)?;
+            let mut paths = DataPaths::in_dir(dir);
+            paths.neighbourhoods = staged.clone();
+            if let Err(e) = check(dir, paths) {
+                let _ = std::fs::remove_file(&staged);
+                return Err(e.context(format!(
+                    "{} was not imported: the data directory does not load with it",
+                    file.display()
+                )));
+            }
+            std::fs::rename(&staged, dir.join("neighbourhoods.geojson"))?;
+            say(&format!(
+                "{}: {} residential groups in {} of {} neighbourhoods; CRS {} (from {})",
+                file.display(),
+                r.placed,
+                r.neighbourhoods.0,
+                r.neighbourhoods.1,
+                r.layer.crs,
+                r.layer.crs_source
+            ))?;
+            if !r.unplaced.is_empty() {
+                let shown: Vec<String> = r
+                    .unplaced
+                    .iter()
+                    .take(10)
+                    .map(ToString::to_string)
+                    .collect();
+                say(&format!(
+                    "warning: {} groups lie in no neighbourhood (features {}{}); not counted",
+                    r.unplaced.len(),
+                    shown.join(", "),
+                    if r.unplaced.len() > 10 { ", …" } else { "" }
+                ))?;
+            }
+            say(&format!(
+                "wrote {}",
+                dir.join("neighbourhoods.geojson").display()
+            ))?;
+        }
         ImportKind::Teams => {
             let (teams, sheet) = read_roster_sheet(dir, file, read.layer.as_deref())?;
             // Written beside the directory's files, loaded with them, then put in place.
@@ -275,7 +318,7 @@ pub(super) fn import_into_dir(
         }
         other => {
             return usage(&format!(
-                "--data takes neighbourhoods, teams or visits; {other:?} files belong in the data directory as they are (or use --db)"
+                "--data takes neighbourhoods, groups, teams or visits; {other:?} files belong in the data directory as they are (or use --db)"
             ));
         }
     }

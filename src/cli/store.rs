@@ -26,6 +26,8 @@ pub enum ImportKind {
     Wards,
     /// Neighbourhood polygons (GeoJSON with `code`, `name`, `ward_code`): a new version.
     Neighbourhoods,
+    /// Residential-group (tổ dân phố) polygons, counted per neighbourhood (with --data only).
+    Groups,
     /// The 2019 census with its crosswalk (CSV): a new version.
     Census,
     /// Campaign settings and norms (TOML): a new version.
@@ -111,6 +113,12 @@ pub fn import(kind: ImportKind, file: &Path, db: &Path) -> anyhow::Result<ExitCo
         ImportKind::Neighbourhoods => store.import_document("neighbourhoods", file),
         ImportKind::Census => store.import_document("census", file),
         ImportKind::Norms => store.import_document("norms", file),
+        ImportKind::Groups => {
+            eprintln!(
+                "error: residential groups are counted into a data directory's neighbourhoods: use --data DIR"
+            );
+            return Ok(ExitCode::from(2));
+        }
     }?;
     bar.finish_and_clear();
     say(&serde_json::to_string_pretty(&receipt)?)?;

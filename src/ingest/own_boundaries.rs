@@ -614,3 +614,111 @@ pub fn population_sheet(
         })
     }
 }
+
+/// What [`import_groups`] did.
+#[derive(Debug, Clone)]
+pub struct GroupsReport {
+    /// The layer as read, without its features.
+    pub layer: Layer,
+    /// Residential groups placed in a neighbourhood.
+    pub placed: usize,
+    /// Groups in no neighbourhood: their feature numbers.
+    pub unplaced: Vec<usize>,
+    /// Neighbourhoods given a count, of all.
+    pub neighbourhoods: (usize, usize),
+}
+
+/// Counts the residential-group (tổ dân phố) polygons of `file` in each neighbourhood of
+/// `dir/neighbourhoods.geojson` (the one holding each group's interior point) and writes the
+/// neighbourhoods with that count as `residential_groups` to `out` (the norm of a pair of
+/// members per group is then checked against it instead of an estimate from households).
+/// Neighbourhoods holding no group keep what they had.
+///
+/// # Errors
+/// When the directory has no neighbourhoods of its own, or the file cannot be read or checked.
+pub fn import_groups(
+    dir: &Path,
+    file: &Path,
+    out: &Path,
+    options: &OpenOptions,
+) -> Result<GroupsReport, IngestError> {
+    use geo::BoundingRect;
+    let nb_file = dir.join("neighbourhoods.geojson");
+    if !nb_file.exists() {
+        return Err(IngestError::format(
+            &nb_file,
+            "no neighbourhoods of this directory's own: import them first (`phuso import neighbourhoods FILE --data DIR`)",
+        ));
+    }
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(&nb_file).map_err(|e| IngestError::io(&nb_file, e))?)
+            .map_err(|e| IngestError::format(&nb_file, format!("not valid JSON: {e}")))?;
+    let nbs = super::boundaries::parse_boundaries(
+        &nb_file,
+        &serde_json::to_vec(&doc).unwrap_or_default(),
+        &BoundaryFields {
+            code: "code".into(),
+            name: vec!["name".into()],
+            parent: Some("ward_code".into()),
+        },
+    )?;
+    let mut layer = open(file, options)?;
+    // Groups need no code: each is checked as a boundary under its feature number.
+    let mut values = layer.to_feature_values();
+    for (i, v) in values.iter_mut().enumerate() {
+        if let Some(p) = v.get_mut("properties").and_then(Value::as_object_mut) {
+            p.insert("_feature".into(), Value::from(i));
+        }
+    }
+    let groups = parse_features(file, &values, &BoundaryFields::with_code("_feature"))?;
+    let rects: Vec<Option<geo::Rect<f64>>> =
+        nbs.iter().map(|n| n.geometry.bounding_rect()).collect();
+    let mut counts: HashMap<usize, u64> = HashMap::new();
+    let mut unplaced = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        let Some(p) = g.geometry.interior_point() else {
+            unplaced.push(i);
+            continue;
+        };
+        let hit = (0..nbs.len()).find(|&k| {
+            rects[k].is_some_and(|r| geo::Intersects::intersects(&r, &p))
+                && nbs[k].geometry.contains(&p)
+        });
+        match hit {
+            Some(k) => *counts.entry(k).or_default() += 1,
+            None => unplaced.push(i),
+        }
+    }
+    let features = doc
+        .get("features")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let updated: Vec<Value> = features
+        .into_iter()
+        .enumerate()
+        .map(|(k, mut f)| {
+            if let Some(&n) = counts.get(&k)
+                && let Some(p) = f.get_mut("properties").and_then(Value::as_object_mut)
+            {
+                p.insert("residential_groups".into(), Value::from(n));
+            }
+            f
+        })
+        .collect();
+    let doc = serde_json::json!({"type": "FeatureCollection", "features": updated});
+    let tmp = out.with_extension("tmp");
+    std::fs::write(
+        &tmp,
+        serde_json::to_vec(&doc).map_err(|e| IngestError::format(out, e.to_string()))?,
+    )
+    .map_err(|e| IngestError::io(&tmp, e))?;
+    std::fs::rename(&tmp, out).map_err(|e| IngestError::io(out, e))?;
+    layer.features.clear();
+    Ok(GroupsReport {
+        layer,
+        placed: groups.len() - unplaced.len(),
+        unplaced,
+        neighbourhoods: (counts.len(), nbs.len()),
+    })
+}

@@ -608,6 +608,63 @@ fn tm3_shapefile_with_tcvn3_names_excel_roster_and_csv_visits_make_a_working_dir
         assert!(d < 0.01, "{code}: corner {d} m: {r0:?} vs {r1:?}");
     }
 
+    // 2b. Residential groups (tổ dân phố): three in KP-A1, two in KP-B1, one in the unmapped half
+    // of ward C, counted per neighbourhood.
+    let squares_at = |(x, y): (f64, f64), n: usize| -> Vec<MultiPolygon<f64>> {
+        (0..n)
+            .map(|k| {
+                let (x, y, s) = (x + 0.0004 * k as f64, y, 0.00015);
+                MultiPolygon(vec![
+                    Rect::new(Coord { x: x - s, y: y - s }, Coord { x: x + s, y: y + s })
+                        .to_polygon(),
+                ])
+            })
+            .collect()
+    };
+    let centre = |g: &MultiPolygon<f64>| {
+        let p = g.interior_point().unwrap();
+        (p.x(), p.y())
+    };
+    let tdp: Vec<MultiPolygon<f64>> = [
+        squares_at(centre(&nbs[0].3), 3),
+        squares_at(centre(&nbs[2].3), 2),
+        squares_at(centre(&half(&c.geometry, false)), 1),
+    ]
+    .concat();
+    let tdp_shp = dir.join("src/to_dan_pho.shp");
+    let tdp_features: Vec<Feature> = tdp
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            (
+                to_tm3(&rings_of(g, true)),
+                vec![Attr::Text(tcvn3(&format!("Tổ {}", i + 1)))],
+            )
+        })
+        .collect();
+    write_shapefile(
+        &tdp_shp,
+        &[("TEN_TO", 'C')],
+        &tdp_features,
+        Some(TM3_105_45),
+    );
+    let (ok, out, err) = phuso(&[
+        "import",
+        "groups",
+        tdp_shp.to_str().unwrap(),
+        "--data",
+        dir_s,
+    ]);
+    assert!(ok, "{err}\n{out}");
+    assert!(
+        out.contains("5 residential groups in 2 of 5 neighbourhoods"),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning: 1 groups lie in no neighbourhood (features 5)"),
+        "{out}"
+    );
+
     // 3. The roster from Excel: a title above the headers, Vietnamese headers, kinds in words,
     // neighbourhoods by name within their ward (or by code).
     let xlsx = dir.join("src/to_cong_nghe_so.xlsx");
@@ -721,6 +778,18 @@ fn tm3_shapefile_with_tcvn3_names_excel_roster_and_csv_visits_make_a_working_dir
             "{code}"
         );
     }
+    // Groups counted from the map; elsewhere estimated from households (norms.toml).
+    let own = |code: &str| engine.own_totals()[engine.position(code).unwrap()].residential_groups;
+    assert_eq!((own("KP-A1"), own("KP-B1")), (3, 2));
+    let per_group: f64 = std::fs::read_to_string(dir.join("norms.toml"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("households_per_residential_group = "))
+        .map_or(f64::NAN, |v| v.trim().parse().unwrap());
+    assert_eq!(
+        own("KP-A2"),
+        (fig("KP-A2").households / per_group).ceil() as u64
+    );
     let province = &engine.figures()[0];
     assert_eq!((province.households_reached, province.visits), (21, 22));
     assert_eq!(engine.outside(), 0);
