@@ -96,6 +96,29 @@ fn check(dir: &Path, paths: DataPaths) -> anyhow::Result<Engine> {
     Ok(Engine::load(&config)?)
 }
 
+/// Loads the directory with `staged` instead of one of its files (`set` puts it in the paths),
+/// then moves it to `target`; when the directory does not load with it, `staged` is removed and
+/// nothing the directory held is touched.
+fn put_in_place(
+    dir: &Path,
+    file: &Path,
+    staged: &Path,
+    target: &Path,
+    set: impl FnOnce(&mut DataPaths, PathBuf),
+) -> anyhow::Result<()> {
+    let mut paths = DataPaths::in_dir(dir);
+    set(&mut paths, staged.to_owned());
+    if let Err(e) = check(dir, paths) {
+        let _ = std::fs::remove_file(staged);
+        return Err(e.context(format!(
+            "{} was not imported: the data directory does not load with it",
+            file.display()
+        )));
+    }
+    std::fs::rename(staged, target)?;
+    Ok(())
+}
+
 /// `phuso import KIND FILE --data DIR`.
 pub(super) fn import_into_dir(
     kind: ImportKind,
@@ -128,21 +151,11 @@ pub(super) fn import_into_dir(
                     households: fields.households_field.clone(),
                 },
                 population: fields.population.clone(),
-                sheet: None,
                 tolerance: fields.tolerance,
             };
             let r = import_neighbourhoods(dir, file, &staged, &options)?;
-            let mut paths = DataPaths::in_dir(dir);
-            paths.neighbourhoods = staged.clone();
-            if let Err(e) = check(dir, paths) {
-                let _ = std::fs::remove_file(&staged);
-                return Err(e.context(format!(
-                    "{} was not imported: the data directory does not load with it",
-                    file.display()
-                )));
-            }
             let target = dir.join("neighbourhoods.geojson");
-            std::fs::rename(&staged, &target)?;
+            put_in_place(dir, file, &staged, &target, |p, f| p.neighbourhoods = f)?;
             let fields_used: Vec<String> = r
                 .fields
                 .iter()
@@ -198,16 +211,8 @@ pub(super) fn import_into_dir(
         ImportKind::Groups => {
             let staged = dir.join("neighbourhoods.geojson.new");
             let r = import_groups(dir, file, &staged, &open)?;
-            let mut paths = DataPaths::in_dir(dir);
-            paths.neighbourhoods = staged.clone();
-            if let Err(e) = check(dir, paths) {
-                let _ = std::fs::remove_file(&staged);
-                return Err(e.context(format!(
-                    "{} was not imported: the data directory does not load with it",
-                    file.display()
-                )));
-            }
-            std::fs::rename(&staged, dir.join("neighbourhoods.geojson"))?;
+            let target = dir.join("neighbourhoods.geojson");
+            put_in_place(dir, file, &staged, &target, |p, f| p.neighbourhoods = f)?;
             say(&format!(
                 "{}: {} residential groups in {} of {} neighbourhoods; CRS {} (from {})",
                 file.display(),
@@ -231,10 +236,7 @@ pub(super) fn import_into_dir(
                     if r.unplaced.len() > 10 { ", …" } else { "" }
                 ))?;
             }
-            say(&format!(
-                "wrote {}",
-                dir.join("neighbourhoods.geojson").display()
-            ))?;
+            say(&format!("wrote {}", target.display()))?;
         }
         ImportKind::Teams => {
             let (teams, sheet) = read_roster_sheet(dir, file, read.layer.as_deref())?;
@@ -242,18 +244,11 @@ pub(super) fn import_into_dir(
             let staging = dir.join(".import");
             std::fs::create_dir_all(&staging)?;
             let written = write_teams(&staging, &teams)?;
-            let mut paths = DataPaths::in_dir(dir);
-            paths.teams = written.clone();
-            let loaded = check(dir, paths);
-            if let Err(e) = loaded {
-                let _ = std::fs::remove_dir_all(&staging);
-                return Err(e.context(format!(
-                    "{} was not imported: the data directory does not load with it",
-                    file.display()
-                )));
-            }
-            std::fs::rename(&written, dir.join("teams.csv"))?;
+            let placed = put_in_place(dir, file, &written, &dir.join("teams.csv"), |p, f| {
+                p.teams = f
+            });
             let _ = std::fs::remove_dir_all(&staging);
+            placed?;
             let members: u64 = teams.iter().map(|t| u64::from(t.members)).sum();
             say(&format!(
                 "{}{}: {} teams, {} members; columns {}",

@@ -195,11 +195,7 @@ impl Inputs for DataPaths {
 /// The fields of a neighbourhood file: `code`, `name`, `ward_code`.
 #[must_use]
 pub fn neighbourhood_fields() -> BoundaryFields {
-    BoundaryFields {
-        code: "code".into(),
-        name: vec!["name".into()],
-        parent: Some("ward_code".into()),
-    }
+    BoundaryFields::neighbourhoods()
 }
 
 /// Checks neighbourhood polygons as the engine needs them: each in a ward of `wards_file`

@@ -40,6 +40,16 @@ impl Default for BoundaryFields {
 }
 
 impl BoundaryFields {
+    /// The fields of a data directory's neighbourhood file: `code`, `name`, `ward_code`.
+    #[must_use]
+    pub fn neighbourhoods() -> Self {
+        Self {
+            code: "code".into(),
+            name: vec!["name".into()],
+            parent: Some("ward_code".into()),
+        }
+    }
+
     /// Fields with the given code property and the default name properties.
     #[must_use]
     pub fn with_code(code: &str) -> Self {

@@ -120,10 +120,9 @@ pub struct ImportOptions {
     pub open: OpenOptions,
     /// Field choices.
     pub fields: FieldChoice,
-    /// A spreadsheet with population and households per neighbourhood code.
+    /// A spreadsheet with population and households per neighbourhood code (its first sheet
+    /// with the headers of [`POPULATION_COLUMNS`]).
     pub population: Option<PathBuf>,
-    /// Its sheet.
-    pub sheet: Option<String>,
     /// Share of a neighbourhood's area that may lie outside its ward, and of a ward's area that
     /// may lie outside all its neighbourhoods, before it is reported (default 1 %).
     pub tolerance: f64,
@@ -135,7 +134,6 @@ impl Default for ImportOptions {
             open: OpenOptions::default(),
             fields: FieldChoice::default(),
             population: None,
-            sheet: None,
             tolerance: 0.01,
         }
     }
@@ -238,7 +236,7 @@ pub fn import_neighbourhoods(
 
     // Population and households from a sheet, keyed by neighbourhood code.
     let sheet = match &options.population {
-        Some(p) => Some(population_sheet(p, options.sheet.as_deref())?),
+        Some(p) => Some(population_sheet(p, None)?),
         None => None,
     };
 
@@ -390,8 +388,7 @@ pub fn import_neighbourhoods(
             problems: problems.into_lines(),
         });
     }
-    let kept: Vec<&AreaFeature> = features.iter().collect();
-    let (outside, uncovered) = containment(&kept, &ward_of, &wards, options.tolerance);
+    let (outside, uncovered) = containment(&features, &ward_of, &wards, options.tolerance);
     let written = out.to_owned();
     let doc = serde_json::json!({"type": "FeatureCollection", "features": out_features});
     let tmp = written.with_extension("tmp");
@@ -472,7 +469,7 @@ fn m2(m: &MultiPolygon<f64>) -> f64 {
 
 /// Neighbourhoods sticking out of their ward, and wards with uncovered parts, beyond `tolerance`.
 fn containment(
-    nbs: &[&AreaFeature],
+    nbs: &[AreaFeature],
     ward_of: &[usize],
     wards: &[AreaFeature],
     tolerance: f64,
@@ -650,18 +647,12 @@ pub fn import_groups(
             "no neighbourhoods of this directory's own: import them first (`phuso import neighbourhoods FILE --data DIR`)",
         ));
     }
-    let doc: Value =
-        serde_json::from_slice(&std::fs::read(&nb_file).map_err(|e| IngestError::io(&nb_file, e))?)
-            .map_err(|e| IngestError::format(&nb_file, format!("not valid JSON: {e}")))?;
-    let nbs = super::boundaries::parse_boundaries(
-        &nb_file,
-        &serde_json::to_vec(&doc).unwrap_or_default(),
-        &BoundaryFields {
-            code: "code".into(),
-            name: vec!["name".into()],
-            parent: Some("ward_code".into()),
-        },
-    )?;
+    let bytes = std::fs::read(&nb_file).map_err(|e| IngestError::io(&nb_file, e))?;
+    let nbs =
+        super::boundaries::parse_boundaries(&nb_file, &bytes, &BoundaryFields::neighbourhoods())?;
+    // The file as written, to add the counts to (the checks above read the same bytes).
+    let doc: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| IngestError::format(&nb_file, format!("not valid JSON: {e}")))?;
     let mut layer = open(file, options)?;
     // Groups need no code: each is checked as a boundary under its feature number.
     let mut values = layer.to_feature_values();

@@ -100,14 +100,7 @@ pub fn homes(dir: &Path) -> Result<(Vec<AreaFeature>, Vec<AreaFeature>), IngestE
     .into_iter()
     .find(|p| p.exists());
     let leaves = match nb {
-        Some(p) => read_boundaries(
-            &p,
-            &BoundaryFields {
-                code: "code".into(),
-                name: vec!["name".into()],
-                parent: Some("ward_code".into()),
-            },
-        )?,
+        Some(p) => read_boundaries(&p, &BoundaryFields::neighbourhoods())?,
         None => wards.clone(),
     };
     Ok((leaves, wards))
