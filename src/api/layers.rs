@@ -69,6 +69,8 @@ pub struct Shapes {
     coordinates: Vec<Vec<Option<String>>>,
     /// Where the page writes the name: a point inside the area (not the box's centre).
     labels: Vec<Option<[f64; 2]>>,
+    /// Each area's bounding box (for `bbox` filters and collection extents).
+    extents: Vec<Option<geo::Rect<f64>>>,
     /// Residents per H3 cell, per resolution of [`crate::hex::RESOLUTIONS`], once asked for.
     population: Vec<std::sync::OnceLock<std::sync::Arc<HashMap<CellIndex, f64>>>>,
 }
@@ -79,6 +81,11 @@ impl Shapes {
     pub fn new(engine: &Engine) -> Self {
         use rayon::prelude::*;
         type PerArea = (Vec<Option<String>>, Option<[f64; 2]>);
+        let extents = engine
+            .areas()
+            .iter()
+            .map(|a| a.geometry.as_ref().and_then(geo::BoundingRect::bounding_rect))
+            .collect();
         let per_area: Vec<PerArea> = engine
             .areas()
             .par_iter()
@@ -99,10 +106,23 @@ impl Shapes {
         Self {
             coordinates,
             labels,
+            extents,
             population: crate::hex::RESOLUTIONS
                 .map(|_| Default::default())
                 .collect(),
         }
+    }
+
+    /// The GeoJSON `coordinates` of area `i` at detail tier `tier` (an index of [`TIERS`]).
+    #[must_use]
+    pub fn coordinates_of(&self, i: usize, tier: usize) -> Option<&str> {
+        self.coordinates.get(i)?.get(tier)?.as_deref()
+    }
+
+    /// The bounding box of area `i`.
+    #[must_use]
+    pub fn extent_of(&self, i: usize) -> Option<geo::Rect<f64>> {
+        self.extents.get(i).copied().flatten()
     }
 
     /// Residents per H3 cell at `res` (one of [`crate::hex::RESOLUTIONS`]), computed once.

@@ -19,6 +19,7 @@
 //! | `GET /api/me` | the bearer token's id, label, role and wards (401 without a valid one) |
 //! | `POST /api/visits` | a batch of visits (CSV or JSON) with an `Idempotency-Key`, for an uploader token: the receipt |
 //! | `GET /api/openapi.json` | the OpenAPI 3.1 document of these routes |
+//! | `GET /ogc/…` | OGC API – Features (see [`ogc`]) |
 //!
 //! Visit records never leave the engine: every answer is an aggregate per area or H3 cell, under
 //! the small-count rule of [`crate::disclosure`] (counts below `k` withheld, with what would let a
@@ -29,6 +30,7 @@ pub mod error;
 pub mod guard;
 pub mod layers;
 pub mod live;
+pub mod ogc;
 pub mod openapi;
 pub mod params;
 pub mod planning;
@@ -337,7 +339,10 @@ async fn read_guard(
     next: axum::middleware::Next,
 ) -> Response {
     let path = req.uri().path();
-    let exempt = path == "/api/health" || !path.starts_with("/api");
+    let exempt = path == "/api/health"
+        || !["/api", "/ogc", "/tiles"]
+            .iter()
+            .any(|p| path == *p || path.starts_with(&format!("{p}/")));
     if live.read_access == live::ReadAccess::Token && !exempt {
         match upload::bearer(req.headers()) {
             Some(secret) if live.token(secret).is_some() => {}
@@ -431,6 +436,16 @@ pub fn router_with(
             "/api/visits",
             post(upload::visits).layer(DefaultBodyLimit::max(upload::MAX_UPLOAD_BYTES)),
         )
+        .route("/ogc", get(ogc::landing))
+        .route("/ogc/conformance", get(ogc::conformance))
+        .route("/ogc/collections", get(ogc::collections))
+        .route("/ogc/collections/{collectionId}", get(ogc::collection))
+        .route("/ogc/collections/{collectionId}/items", get(ogc::items))
+        .route(
+            "/ogc/collections/{collectionId}/items/{featureId}",
+            get(ogc::item),
+        )
+        .route("/ogc/{*rest}", any(ogc::unknown))
         .route("/api", any(unknown_route))
         .route("/api/{*rest}", any(unknown_route))
         .layer(axum::middleware::from_fn_with_state(
@@ -832,7 +847,10 @@ async fn export_parquet(Snap(s): Snap, Query(q): Q) -> Result<Response, ApiError
 async fn openapi(Snap(s): Snap) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        openapi::document(&s.engine),
+        openapi::document(
+            &s.engine,
+            &ogc::all(&s).into_iter().map(ogc::Collection::id).collect::<Vec<_>>(),
+        ),
     )
         .into_response()
 }

@@ -37,11 +37,18 @@ use crate::engine::Engine;
         super::decisions::log,
         super::roster::put_team,
         super::roster::post_roster,
+        super::ogc::landing,
+        super::ogc::conformance,
+        super::ogc::collections,
+        super::ogc::collection,
+        super::ogc::items,
+        super::ogc::item,
     ),
     components(schemas(schema::Error)),
     tags(
         (name = "read", description = "Aggregates, open on loopback or with --public-read, else with any token"),
         (name = "plan", description = "Planning: computed for anyone who may read; saved by planners"),
+        (name = "ogc", description = "OGC API – Features 1.0 (core, GeoJSON): the same figures for GIS clients"),
         (name = "write", description = "Uploads and edits: a bearer token of the right role"),
     )
 )]
@@ -68,7 +75,7 @@ const EXPENSIVE: [&str; 6] = [
 
 /// The document for `engine`'s data, as JSON text.
 #[must_use]
-pub fn document(engine: &Engine) -> String {
+pub fn document(engine: &Engine, collections: &[String]) -> String {
     let mut doc = match serde_json::to_value(ApiDoc::openapi()) {
         Ok(v) => v,
         Err(e) => return json!({ "error": e.to_string() }).to_string(),
@@ -108,6 +115,17 @@ pub fn document(engine: &Engine) -> String {
                 // Each GET refuses parameters it does not know.
                 if method == "get" && path != "/api/health" {
                     add("400", "bad or unknown parameter");
+                }
+            }
+            // The collections of the loaded data.
+            if path.starts_with("/ogc/collections/{collectionId}")
+                && let Some(Value::Array(params)) =
+                    item.get_mut("get").and_then(|op| op.get_mut("parameters"))
+            {
+                for p in params {
+                    if p["name"] == "collectionId" {
+                        p["schema"] = json!({ "type": "string", "enum": collections });
+                    }
                 }
             }
             // The codes of the loaded areas.

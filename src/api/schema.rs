@@ -299,3 +299,100 @@ pub struct SavedPlanDetail {
 pub struct Log {
     items: Vec<crate::store::LogEntry>,
 }
+
+/// A link of the OGC API.
+#[derive(ToSchema)]
+pub struct OgcLink {
+    /// Absolute URL.
+    href: String,
+    /// `self`, `next`, `prev`, `items`, `service-desc`, …
+    rel: String,
+    /// Media type of the target.
+    #[serde(rename = "type")]
+    kind: String,
+    title: String,
+}
+
+/// `GET /ogc`.
+#[derive(ToSchema)]
+pub struct OgcLanding {
+    title: String,
+    description: String,
+    links: Vec<OgcLink>,
+}
+
+/// `GET /ogc/conformance`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OgcConformance {
+    conforms_to: Vec<String>,
+}
+
+/// A collection's spatial extent.
+#[derive(ToSchema)]
+pub struct OgcSpatial {
+    /// One box: west, south, east, north.
+    bbox: Vec<[f64; 4]>,
+    crs: String,
+}
+
+/// A collection's extent.
+#[derive(ToSchema)]
+pub struct OgcExtent {
+    spatial: OgcSpatial,
+}
+
+/// `GET /ogc/collections/{collectionId}`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OgcCollection {
+    id: String,
+    title: String,
+    description: String,
+    /// Always `feature`.
+    #[schema(pattern = "^feature$")]
+    item_type: String,
+    crs: Vec<String>,
+    extent: OgcExtent,
+    links: Vec<OgcLink>,
+}
+
+/// `GET /ogc/collections`.
+#[derive(ToSchema)]
+pub struct OgcCollections {
+    links: Vec<OgcLink>,
+    collections: Vec<OgcCollection>,
+}
+
+/// A feature of the OGC API: an area (properties as in `/api/areas`) or an H3 cell (as in
+/// `/api/hexes`).
+#[derive(ToSchema)]
+pub struct OgcFeature {
+    #[serde(rename = "type")]
+    #[schema(pattern = "^Feature$")]
+    kind: String,
+    /// The area code or the cell index.
+    id: String,
+    /// A MultiPolygon (areas) or a Polygon (cells).
+    geometry: Option<serde_json::Value>,
+    properties: BTreeMap<String, serde_json::Value>,
+    /// On a single feature: `self` and `collection`.
+    links: Option<Vec<OgcLink>>,
+}
+
+/// `GET /ogc/collections/{collectionId}/items`.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OgcItems {
+    #[serde(rename = "type")]
+    #[schema(pattern = "^FeatureCollection$")]
+    kind: String,
+    /// Features matching the query, on every page.
+    number_matched: u64,
+    /// Features in this page.
+    number_returned: u64,
+    /// When the data last changed (RFC 3339).
+    time_stamp: String,
+    links: Vec<OgcLink>,
+    features: Vec<OgcFeature>,
+}

@@ -13,6 +13,7 @@ mod hardening;
 mod init;
 mod join_oracle;
 mod load;
+mod ogc;
 mod own_files;
 mod planning;
 mod store;
