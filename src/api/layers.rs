@@ -71,6 +71,8 @@ pub struct Shapes {
     labels: Vec<Option<[f64; 2]>>,
     /// Each area's bounding box (for `bbox` filters and collection extents).
     extents: Vec<Option<geo::Rect<f64>>>,
+    /// The areas cut into vector tiles, as asked for.
+    pub tiles: super::tiles::TileGeometry,
     /// Residents per H3 cell, per resolution of [`crate::hex::RESOLUTIONS`], once asked for.
     population: Vec<std::sync::OnceLock<std::sync::Arc<HashMap<CellIndex, f64>>>>,
 }
@@ -84,7 +86,11 @@ impl Shapes {
         let extents = engine
             .areas()
             .iter()
-            .map(|a| a.geometry.as_ref().and_then(geo::BoundingRect::bounding_rect))
+            .map(|a| {
+                a.geometry
+                    .as_ref()
+                    .and_then(geo::BoundingRect::bounding_rect)
+            })
             .collect();
         let per_area: Vec<PerArea> = engine
             .areas()
@@ -106,6 +112,7 @@ impl Shapes {
         Self {
             coordinates,
             labels,
+            tiles: super::tiles::TileGeometry::new(engine.areas().len()),
             extents,
             population: crate::hex::RESOLUTIONS
                 .map(|_| Default::default())

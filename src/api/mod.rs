@@ -20,6 +20,7 @@
 //! | `POST /api/visits` | a batch of visits (CSV or JSON) with an `Idempotency-Key`, for an uploader token: the receipt |
 //! | `GET /api/openapi.json` | the OpenAPI 3.1 document of these routes |
 //! | `GET /ogc/…` | OGC API – Features (see [`ogc`]) |
+//! | `GET /tiles/…` | Mapbox Vector Tiles and TileJSON (see [`tiles`]) |
 //!
 //! Visit records never leave the engine: every answer is an aggregate per area or H3 cell, under
 //! the small-count rule of [`crate::disclosure`] (counts below `k` withheld, with what would let a
@@ -39,6 +40,7 @@ pub mod rate;
 pub mod roster;
 pub mod schema;
 pub mod server;
+pub mod tiles;
 pub mod upload;
 
 use std::collections::HashMap;
@@ -95,6 +97,10 @@ pub struct AppState {
     /// How many times this snapshot computed its H3 layers (for tests of the single flight).
     hex_computations: std::sync::atomic::AtomicUsize,
     basemap: Option<String>,
+    /// The vector tiles encoded so far.
+    tiles: tiles::TileCache,
+    /// Area position → its position in `engine.ranked(its level)`, once asked for.
+    ranked_at: std::sync::OnceLock<Vec<Option<u32>>>,
 }
 
 impl AppState {
@@ -176,6 +182,8 @@ impl AppState {
             hex_docs: Mutex::new(HashMap::new()),
             hex_computations: std::sync::atomic::AtomicUsize::new(0),
             basemap,
+            tiles: tiles::TileCache::default(),
+            ranked_at: std::sync::OnceLock::new(),
         }
     }
 
@@ -190,6 +198,25 @@ impl AppState {
                 layers::hex_layers(&self.engine, &self.shapes, self.min_count, prev)
             }))
         }))
+    }
+
+    /// Area `i`'s ranked figures (rank, reasons) in this snapshot.
+    #[must_use]
+    pub fn priority_of(&self, i: usize) -> Option<&crate::priority::Priority> {
+        let e = &self.engine;
+        let at = self.ranked_at.get_or_init(|| {
+            let mut at = vec![None; e.areas().len()];
+            for level in Level::ALL {
+                for (r, p) in e.ranked(level).iter().enumerate() {
+                    if let Some(i) = e.position(&p.figures.code) {
+                        at[i] = u32::try_from(r).ok();
+                    }
+                }
+            }
+            at
+        });
+        let r = usize::try_from((*at.get(i)?)?).ok()?;
+        e.ranked(e.areas().get(i)?.level).get(r)
     }
 
     /// What the small-count rule withholds of the areas.
@@ -446,6 +473,9 @@ pub fn router_with(
             get(ogc::item),
         )
         .route("/ogc/{*rest}", any(ogc::unknown))
+        .route("/tiles", get(tiles::catalog))
+        .route("/tiles/{layer}", get(tiles::tilejson_route))
+        .route("/tiles/{layer}/{z}/{x}/{y}", get(tiles::tile))
         .route("/api", any(unknown_route))
         .route("/api/{*rest}", any(unknown_route))
         .layer(axum::middleware::from_fn_with_state(
@@ -849,7 +879,14 @@ async fn openapi(Snap(s): Snap) -> Response {
         [(header::CONTENT_TYPE, "application/json")],
         openapi::document(
             &s.engine,
-            &ogc::all(&s).into_iter().map(ogc::Collection::id).collect::<Vec<_>>(),
+            &ogc::all(&s)
+                .into_iter()
+                .map(ogc::Collection::id)
+                .collect::<Vec<_>>(),
+            &tiles::all(&s)
+                .into_iter()
+                .map(tiles::TileLayer::id)
+                .collect::<Vec<_>>(),
         ),
     )
         .into_response()

@@ -95,19 +95,16 @@ impl Collection {
 
     /// The collection with id `id`, if `snap` has it.
     fn find(snap: &AppState, id: &str) -> Result<Self, ApiError> {
-        all(snap)
-            .into_iter()
-            .find(|c| c.id() == id)
-            .ok_or_else(|| {
-                ApiError::NotFound(format!(
-                    "no collection {id:?}; see /ogc/collections ({})",
-                    all(snap)
-                        .iter()
-                        .map(|c| c.id())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })
+        all(snap).into_iter().find(|c| c.id() == id).ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no collection {id:?}; see /ogc/collections ({})",
+                all(snap)
+                    .iter()
+                    .map(|c| c.id())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
     }
 }
 
@@ -122,9 +119,14 @@ pub fn all(snap: &AppState) -> Vec<Collection> {
         .collect()
 }
 
+/// `http://host/ogc` of the request.
+fn base(headers: &HeaderMap) -> String {
+    format!("{}/ogc", host_url(headers))
+}
+
 /// `http://host` of the request, for absolute links (GDAL follows them as given). A `Host`
 /// with anything but host-name characters is replaced by `localhost`.
-fn base(headers: &HeaderMap) -> String {
+pub(crate) fn host_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -135,7 +137,7 @@ fn base(headers: &HeaderMap) -> String {
                     .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
         })
         .unwrap_or("localhost");
-    format!("http://{host}/ogc")
+    format!("http://{host}")
 }
 
 fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
@@ -143,7 +145,11 @@ fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
 }
 
 fn json_answer(value: &Value) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], value.to_string()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        value.to_string(),
+    )
+        .into_response()
 }
 
 fn geojson_answer(body: String) -> Response {
@@ -166,7 +172,7 @@ pub(crate) async fn landing(Query(q): Q, headers: HeaderMap) -> Result<Response,
         "links": [
             link(b.clone(), "self", "application/json", "this document"),
             link(
-                b.replace("/ogc", "/api/openapi.json"),
+                format!("{}/api/openapi.json", host_url(&headers)),
                 "service-desc",
                 "application/vnd.oai.openapi+json;version=3.0",
                 "the API definition (OpenAPI 3.1)",
@@ -392,25 +398,11 @@ fn cell_polygon(cell: h3o::CellIndex) -> geo::Polygon<f64> {
     geo::Polygon::new(geo::LineString::from(ring), vec![])
 }
 
-/// The ranked areas of `level` by code.
-fn by_code(s: &AppState, level: Level) -> HashMap<&str, &crate::priority::Priority> {
-    s.engine
-        .ranked(level)
-        .iter()
-        .map(|p| (p.figures.code.as_str(), p))
-        .collect()
-}
-
-/// Area `i` as a GeoJSON feature (text), under the rule; `ranked` from [`by_code`].
-fn area_feature(
-    s: &AppState,
-    ranked: &HashMap<&str, &crate::priority::Priority>,
-    i: usize,
-    out: &mut String,
-) {
+/// Area `i` as a GeoJSON feature (text), under the rule.
+fn area_feature(s: &AppState, i: usize, out: &mut String) {
     let e = &s.engine;
     let code = e.areas()[i].code.as_str();
-    let Some(p) = ranked.get(code) else {
+    let Some(p) = s.priority_of(i) else {
         return;
     };
     let props = super::layers::properties(e, &s.shapes, Some(&s.rule), p);
@@ -458,11 +450,14 @@ async fn cell_layers(
         return Ok(Ok(Arc::clone(l)));
     }
     let Ok(_permit) = expensive.0.try_acquire() else {
-        return Ok(Err(server::busy("too many H3 layers, plans, what-ifs or exports at once")));
+        return Ok(Err(server::busy(
+            "too many H3 layers, plans, what-ifs or exports at once",
+        )));
     };
     let snap = Arc::clone(s);
-    tokio::task::spawn_blocking(move || Ok(snap.hex_layers()))
+    tokio::task::spawn_blocking(move || snap.hex_layers())
         .await
+        .map(Ok)
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
@@ -503,13 +498,12 @@ pub(super) async fn items(
                     .skip(page.offset)
                     .take(page.limit)
                     .collect();
-                let ranked = by_code(&snap, level);
                 let mut out = head(found.len(), chosen.len(), page.links(&items, found.len()));
                 for (n, &i) in chosen.iter().enumerate() {
                     if n > 0 {
                         out.push(',');
                     }
-                    area_feature(&snap, &ranked, i, &mut out);
+                    area_feature(&snap, i, &mut out);
                 }
                 out.push_str("]}");
                 out
@@ -579,7 +573,7 @@ pub(super) async fn item(
                 .filter(|&i| s.engine.areas()[i].level == level)
                 .ok_or_else(missing)?;
             let mut out = String::new();
-            area_feature(&s, &by_code(&s, level), i, &mut out);
+            area_feature(&s, i, &mut out);
             serde_json::from_str::<Value>(&out).map_err(|e| ApiError::Internal(e.to_string()))?
         }
         Collection::Cells(r) => {
@@ -599,8 +593,18 @@ pub(super) async fn item(
     };
     let b = base(&headers);
     feature["links"] = json!([
-        link(format!("{b}/collections/{id}/items/{fid}"), "self", "application/geo+json", "this feature"),
-        link(format!("{b}/collections/{id}"), "collection", "application/json", "its collection"),
+        link(
+            format!("{b}/collections/{id}/items/{fid}"),
+            "self",
+            "application/geo+json",
+            "this feature"
+        ),
+        link(
+            format!("{b}/collections/{id}"),
+            "collection",
+            "application/json",
+            "its collection"
+        ),
     ]);
     Ok(geojson_answer(feature.to_string()))
 }

@@ -43,12 +43,16 @@ use crate::engine::Engine;
         super::ogc::collection,
         super::ogc::items,
         super::ogc::item,
+        super::tiles::catalog,
+        super::tiles::tilejson_route,
+        super::tiles::tile,
     ),
     components(schemas(schema::Error)),
     tags(
         (name = "read", description = "Aggregates, open on loopback or with --public-read, else with any token"),
         (name = "plan", description = "Planning: computed for anyone who may read; saved by planners"),
         (name = "ogc", description = "OGC API – Features 1.0 (core, GeoJSON): the same figures for GIS clients"),
+        (name = "tiles", description = "Mapbox Vector Tiles and TileJSON, for MapLibre and QGIS"),
         (name = "write", description = "Uploads and edits: a bearer token of the right role"),
     )
 )]
@@ -75,7 +79,7 @@ const EXPENSIVE: [&str; 6] = [
 
 /// The document for `engine`'s data, as JSON text.
 #[must_use]
-pub fn document(engine: &Engine, collections: &[String]) -> String {
+pub fn document(engine: &Engine, collections: &[String], tile_layers: &[&str]) -> String {
     let mut doc = match serde_json::to_value(ApiDoc::openapi()) {
         Ok(v) => v,
         Err(e) => return json!({ "error": e.to_string() }).to_string(),
@@ -125,6 +129,22 @@ pub fn document(engine: &Engine, collections: &[String]) -> String {
                 for p in params {
                     if p["name"] == "collectionId" {
                         p["schema"] = json!({ "type": "string", "enum": collections });
+                    }
+                }
+            }
+            // The tile layers of the loaded data (`{layer}.json` for the TileJSON).
+            if path.starts_with("/tiles/{layer}")
+                && let Some(Value::Array(params)) =
+                    item.get_mut("get").and_then(|op| op.get_mut("parameters"))
+            {
+                let names: Vec<String> = if path == "/tiles/{layer}" {
+                    tile_layers.iter().map(|l| format!("{l}.json")).collect()
+                } else {
+                    tile_layers.iter().map(|l| (*l).to_owned()).collect()
+                };
+                for p in params {
+                    if p["name"] == "layer" {
+                        p["schema"] = json!({ "type": "string", "enum": names });
                     }
                 }
             }

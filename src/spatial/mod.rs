@@ -15,3 +15,4 @@ pub mod index;
 pub mod join;
 pub mod prepared;
 pub mod raster;
+pub mod tiles;

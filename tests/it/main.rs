@@ -17,6 +17,7 @@ mod ogc;
 mod own_files;
 mod planning;
 mod store;
+mod tiles;
 mod tiny;
 mod uploads;
 

@@ -71,7 +71,11 @@ async fn page_through(collection: &str, limit: usize, extra: &str) -> Vec<Value>
         assert_eq!(page["numberReturned"], features.len(), "{uri}");
         assert!(features.len() <= limit);
         let m = page["numberMatched"].as_u64().unwrap();
-        assert_eq!(*matched.get_or_insert(m), m, "numberMatched changed between pages");
+        assert_eq!(
+            *matched.get_or_insert(m),
+            m,
+            "numberMatched changed between pages"
+        );
         let links = page["links"].as_array().unwrap();
         let rel = |r: &str| links.iter().find(|l| l["rel"] == r);
         assert!(rel("self").is_some());
@@ -94,7 +98,10 @@ async fn page_through(collection: &str, limit: usize, extra: &str) -> Vec<Value>
 #[tokio::test]
 async fn landing_conformance_and_collections() {
     let (status, ctype, landing) = get("/ogc").await;
-    assert_eq!((status, ctype.as_str()), (StatusCode::OK, "application/json"));
+    assert_eq!(
+        (status, ctype.as_str()),
+        (StatusCode::OK, "application/json")
+    );
     let rels: BTreeSet<&str> = landing["links"]
         .as_array()
         .unwrap()
@@ -138,7 +145,12 @@ async fn landing_conformance_and_collections() {
     let wards = api_areas("ward").await;
     let (mut w, mut s, mut e, mut n) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
     for f in wards.values() {
-        for ring in f["geometry"]["coordinates"].as_array().unwrap().iter().flat_map(|p| p.as_array().unwrap()) {
+        for ring in f["geometry"]["coordinates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p.as_array().unwrap())
+        {
             for c in ring.as_array().unwrap() {
                 let (x, y) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
                 (w, s, e, n) = (w.min(x), s.min(y), e.max(x), n.max(y));
@@ -149,7 +161,10 @@ async fn landing_conformance_and_collections() {
     let bbox = &one["extent"]["spatial"]["bbox"][0];
     for (got, want) in bbox.as_array().unwrap().iter().zip([w, s, e, n]) {
         // The served coordinates are rounded to 1e-6°.
-        assert!((got.as_f64().unwrap() - want).abs() < 1e-6, "{bbox} vs {want}");
+        assert!(
+            (got.as_f64().unwrap() - want).abs() < 1e-6,
+            "{bbox} vs {want}"
+        );
     }
     assert_eq!(one["itemType"], "feature");
     let (status, _, err) = get("/ogc/collections/nope").await;
@@ -172,7 +187,10 @@ async fn every_level_paged_once_with_the_figures_of_api_areas() {
         let mut last = String::new();
         for f in &got {
             let id = f["id"].as_str().unwrap().to_owned();
-            assert!(id > last, "{collection}: {id} after {last}: not in code order");
+            assert!(
+                id > last,
+                "{collection}: {id} after {last}: not in code order"
+            );
             assert!(seen.insert(id.clone()), "{collection}: {id} twice");
             let w = &want[&id];
             assert_eq!(f["properties"], w["properties"], "{collection} {id}");
@@ -184,7 +202,10 @@ async fn every_level_paged_once_with_the_figures_of_api_areas() {
     // One feature.
     let want = api_areas("ward").await;
     let (status, ctype, f) = get("/ogc/collections/wards/items/25975").await;
-    assert_eq!((status, ctype.as_str()), (StatusCode::OK, "application/geo+json"));
+    assert_eq!(
+        (status, ctype.as_str()),
+        (StatusCode::OK, "application/geo+json")
+    );
     assert_eq!(f["properties"], want["25975"]["properties"]);
     assert_eq!(f["properties"]["name"], "Phường An Phú");
     assert_eq!(f["links"][0]["rel"], "self");
@@ -195,7 +216,13 @@ async fn every_level_paged_once_with_the_figures_of_api_areas() {
     let (_, _, past) = get("/ogc/collections/wards/items?offset=1000").await;
     assert_eq!(past["numberReturned"], 0);
     assert_eq!(past["numberMatched"], want.len());
-    assert!(!past["links"].as_array().unwrap().iter().any(|l| l["rel"] == "next"));
+    assert!(
+        !past["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["rel"] == "next")
+    );
     // The default page holds 10.
     let (_, _, first) = get("/ogc/collections/wards/items").await;
     assert_eq!(first["numberReturned"], 10);
@@ -210,13 +237,23 @@ async fn cells_equal_api_hexes() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|f| (f["id"].as_str().unwrap().to_owned(), f["properties"].clone()))
+            .map(|f| {
+                (
+                    f["id"].as_str().unwrap().to_owned(),
+                    f["properties"].clone(),
+                )
+            })
             .collect();
         assert!(want.len() > 10, "{res}: {}", want.len());
         let got = page_through(&format!("h3_r{res}"), 1000, "").await;
         let got: BTreeMap<String, Value> = got
             .iter()
-            .map(|f| (f["id"].as_str().unwrap().to_owned(), f["properties"].clone()))
+            .map(|f| {
+                (
+                    f["id"].as_str().unwrap().to_owned(),
+                    f["properties"].clone(),
+                )
+            })
             .collect();
         assert_eq!(got, want, "res {res}");
         let (id, props) = want.iter().next().unwrap();
@@ -265,9 +302,8 @@ fn meets(rings: &[Vec<[f64; 2]>], b: [f64; 4]) -> bool {
         d1 * d2 <= 0.0 && d3 * d4 <= 0.0
     };
     rings.iter().any(|r| {
-        r.windows(2).any(|seg| {
-            (0..4).any(|k| crosses(seg[0], seg[1], corners[k], corners[(k + 1) % 4]))
-        })
+        r.windows(2)
+            .any(|seg| (0..4).any(|k| crosses(seg[0], seg[1], corners[k], corners[(k + 1) % 4])))
     })
 }
 
@@ -296,7 +332,12 @@ fn envelope(f: &Value) -> [f64; 4] {
     let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
     for p in rings_of(f) {
         for c in p.iter().flatten() {
-            b = [b[0].min(c[0]), b[1].min(c[1]), b[2].max(c[0]), b[3].max(c[1])];
+            b = [
+                b[0].min(c[0]),
+                b[1].min(c[1]),
+                b[2].max(c[0]),
+                b[3].max(c[1]),
+            ];
         }
     }
     b
@@ -315,7 +356,12 @@ fn boxes() -> Vec<[f64; 4]> {
         .map(|i| {
             let size = [0.003, 0.02, 0.15][i % 3];
             let (lon, lat) = (106.32 + 0.65 * next(), 10.86 + 0.65 * next());
-            [lon, lat, lon + size * (0.5 + next()), lat + size * (0.5 + next())]
+            [
+                lon,
+                lat,
+                lon + size * (0.5 + next()),
+                lat + size * (0.5 + next()),
+            ]
         })
         .collect()
 }
@@ -379,13 +425,19 @@ async fn bad_parameters_refused() {
         ("/ogc/collections/wards/items?bbox=a,b,c,d", "bbox"),
         ("/ogc/collections/wards/items?bbox=106,12,107,11", "bbox"),
         ("/ogc/collections/wards/items?bbox=106,11,190,12", "bbox"),
-        ("/ogc/collections/wards/items?f=json", "unknown parameter `f`"),
+        (
+            "/ogc/collections/wards/items?f=json",
+            "unknown parameter `f`",
+        ),
         ("/ogc/collections?x=1", "unknown parameter `x`"),
         ("/ogc?x=1", "unknown parameter `x`"),
     ] {
         let (status, _, err) = get(uri).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
-        assert!(err["error"].as_str().unwrap().contains(says), "{uri}: {err}");
+        assert!(
+            err["error"].as_str().unwrap().contains(says),
+            "{uri}: {err}"
+        );
     }
     let (status, _, _) = get("/ogc/nothing/here").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -393,10 +445,9 @@ async fn bad_parameters_refused() {
 
 /// Runs a GDAL tool; its standard output.
 fn gdal(tool: &str, args: &[&str]) -> String {
-    let out = Command::new(tool)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{tool} (Debian's gdal-bin; scripts/test-all.sh installs it): {e}"));
+    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
+        panic!("{tool} (Debian's gdal-bin; scripts/test-all.sh installs it): {e}")
+    });
     assert!(
         out.status.success(),
         "{tool} {args:?}: {}",
@@ -430,17 +481,39 @@ fn gdal_reads_the_collections_and_copies_the_figures() {
         .collect();
     assert_eq!(
         listed,
-        ["province", "districts", "wards", "neighbourhoods", "h3_r6", "h3_r7", "h3_r8", "h3_r9", "h3_r10"],
+        [
+            "province",
+            "districts",
+            "wards",
+            "neighbourhoods",
+            "h3_r6",
+            "h3_r7",
+            "h3_r8",
+            "h3_r9",
+            "h3_r10"
+        ],
         "{listing}"
     );
-    assert!(listing.contains("wards (title: Wards and communes (2025)) (Multi Polygon)"), "{listing}");
+    assert!(
+        listing.contains("wards (title: Wards and communes (2025)) (Multi Polygon)"),
+        "{listing}"
+    );
     // ogr2ogr copies wards and neighbourhoods in pages of 37 (following `next`).
     let dir = scratch("ogc-gdal");
     let gpkg = dir.join("copy.gpkg");
     let gpkg_s = gpkg.to_str().unwrap();
     gdal(
         "ogr2ogr",
-        &["-f", "GPKG", "-oo", "PAGE_SIZE=37", gpkg_s, &url, "wards", "neighbourhoods"],
+        &[
+            "-f",
+            "GPKG",
+            "-oo",
+            "PAGE_SIZE=37",
+            gpkg_s,
+            &url,
+            "wards",
+            "neighbourhoods",
+        ],
     );
     let rt = tokio::runtime::Runtime::new().unwrap();
     let db = rusqlite::Connection::open(&gpkg).unwrap();
@@ -530,8 +603,16 @@ fn gdal_reads_the_collections_and_copies_the_figures() {
             .filter(|(_, f)| rings_of(f).iter().any(|p| meets(p, b)))
             .map(|(c, _)| c.clone())
             .collect();
-        let (w, s, e, n) = (b[0].to_string(), b[1].to_string(), b[2].to_string(), b[3].to_string());
-        let out = gdal("ogrinfo", &["-ro", "-q", "-spat", &w, &s, &e, &n, &url, "wards"]);
+        let (w, s, e, n) = (
+            b[0].to_string(),
+            b[1].to_string(),
+            b[2].to_string(),
+            b[3].to_string(),
+        );
+        let out = gdal(
+            "ogrinfo",
+            &["-ro", "-q", "-spat", &w, &s, &e, &n, &url, "wards"],
+        );
         let got: BTreeSet<String> = out
             .lines()
             .filter_map(|l| l.trim().strip_prefix("code (String) = "))
