@@ -121,9 +121,9 @@ pub async fn list(State(live): State<Arc<Live>>) -> Result<Json<Value>, ApiError
 ///
 /// # Errors
 /// 404 for an unknown id, 400 for a bad format, 503 without a store.
-#[utoipa::path(get, path = "/api/plans/{id}", tag = "plan", summary = "One saved plan (JSON, or its rows as CSV)",
-    params(("id" = i64, Path), ("format" = Option<String>, Query, pattern = "^(json|csv)$")),
-    responses((status = 200, content((super::schema::SavedPlanDetail = "application/json"), (String = "text/csv"))),
+#[utoipa::path(get, path = "/api/plans/{id}", tag = "plan", summary = "One saved plan (JSON, its rows as CSV, or an Excel workbook)",
+    params(("id" = i64, Path), ("format" = Option<String>, Query, pattern = "^(json|csv|xlsx)$")),
+    responses((status = 200, content((super::schema::SavedPlanDetail = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 400, body = super::schema::Error), (status = 404, body = super::schema::Error)))]
 pub async fn one(
     super::Snap(snap): super::Snap,
@@ -163,8 +163,19 @@ pub async fn one(
             )
                 .into_response())
         }
+        Some("xlsx") => {
+            let bytes = crate::output::xlsx::plan_workbook(
+                &super::reports::heading(&snap, crate::output::xlsx::PLAN_TITLE),
+                &plan,
+            )
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok(super::reports::answer(
+                bytes,
+                &format!("phuso-plan-{id}.xlsx"),
+            ))
+        }
         Some(other) => Err(ApiError::BadRequest(format!(
-            "parameter `format`: {other:?}; expected json or csv"
+            "parameter `format`: {other:?}; expected json, csv or xlsx"
         ))),
     }
 }

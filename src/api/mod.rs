@@ -11,6 +11,7 @@
 //! | `GET /api/priorities?level=&limit=` | the ranked list with reasons (en, vi) |
 //! | `GET /api/hexes?res=&bbox=` | GeoJSON of H3 cells: visits, households, estimated population, blind spots |
 //! | `GET /api/export/areas.csv?level=`, `.parquet` | every figure per area |
+//! | `GET /api/export/priorities.xlsx`, `audit.xlsx`, `plan.xlsx?volunteers=` | Excel reports (see [`reports`]) |
 //! | `GET /api/audit?level=` | the staffing-norm audit with reasons |
 //! | `POST /api/plan` | `{volunteers, max_moves, level}` → where new pairs go, and moves |
 //! | `POST /api/whatif` | `{changes: [...], level}` → recomputed figures; stored data untouched |
@@ -37,6 +38,7 @@ pub mod params;
 pub mod planning;
 pub mod published;
 pub mod rate;
+pub mod reports;
 pub mod roster;
 pub mod schema;
 pub mod server;
@@ -435,6 +437,15 @@ pub fn router_with(
             "/api/export/areas.parquet",
             get(export_parquet).layer(costly()),
         )
+        .route(
+            "/api/export/priorities.xlsx",
+            get(reports::priorities).layer(costly()),
+        )
+        .route(
+            "/api/export/audit.xlsx",
+            get(reports::audit).layer(costly()),
+        )
+        .route("/api/export/plan.xlsx", get(reports::plan).layer(costly()))
         .route("/api/openapi.json", get(openapi))
         .route("/api/audit", get(audit).layer(costly()))
         .route("/api/plan", post(planning::plan).layer(costly()))

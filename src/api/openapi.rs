@@ -43,6 +43,9 @@ use crate::engine::Engine;
         super::ogc::collection,
         super::ogc::items,
         super::ogc::item,
+        super::reports::priorities,
+        super::reports::audit,
+        super::reports::plan,
         super::tiles::catalog,
         super::tiles::tilejson_route,
         super::tiles::tile,
@@ -68,8 +71,11 @@ pub fn only_true() -> RefOr<Schema> {
 }
 
 /// Routes whose work is bounded per client (429) besides the in-flight bound (503).
-const EXPENSIVE: [&str; 6] = [
+const EXPENSIVE: [&str; 9] = [
     "/api/hexes",
+    "/api/export/priorities.xlsx",
+    "/api/export/audit.xlsx",
+    "/api/export/plan.xlsx",
     "/api/export/areas.csv",
     "/api/export/areas.parquet",
     "/api/audit",

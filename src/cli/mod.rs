@@ -386,15 +386,52 @@ fn load(
     Ok(Engine::load(&config)?)
 }
 
-fn write_out(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
+fn write_out(out: Option<&Path>, text: impl AsRef<[u8]>) -> anyhow::Result<()> {
     match out {
         Some(p) => {
             std::fs::write(p, text).with_context(|| format!("{}: cannot write", p.display()))
         }
         None => std::io::stdout()
-            .write_all(text.as_bytes())
+            .write_all(text.as_ref())
             .context("cannot write to standard output"),
     }
+}
+
+/// `--format xlsx` writes a file: refused (usage, exit 2) without `--out`.
+fn xlsx_needs_out(format: Format, out: Option<&Path>) -> Option<ExitCode> {
+    (format == Format::Xlsx && out.is_none()).then(|| {
+        eprintln!("error: --format xlsx writes a workbook: give --out FILE.xlsx");
+        ExitCode::from(2)
+    })
+}
+
+/// Rows as JSON values, for the workbook writer.
+fn values<T: serde::Serialize>(rows: &[T]) -> Vec<serde_json::Value> {
+    rows.iter()
+        .map(|r| serde_json::to_value(r).unwrap_or(serde_json::Value::Null))
+        .collect()
+}
+
+/// One sheet per level of `engine`, each with `rows(level)`.
+fn level_workbook(
+    engine: &Engine,
+    title: &str,
+    columns: &[phuso::output::xlsx::Column],
+    rows: impl Fn(Level) -> Vec<serde_json::Value>,
+) -> anyhow::Result<Vec<u8>> {
+    use phuso::output::xlsx::{Sheet, heading_for, sheet_levels, workbook};
+    let levels = sheet_levels(engine);
+    let data: Vec<Vec<serde_json::Value>> = levels.iter().map(|(l, _)| rows(*l)).collect();
+    let sheets: Vec<Sheet<'_>> = levels
+        .iter()
+        .zip(&data)
+        .map(|((_, name), rows)| Sheet {
+            name: (*name).to_owned(),
+            columns,
+            rows,
+        })
+        .collect();
+    Ok(workbook(&heading_for(engine, title, None), &sheets)?)
 }
 
 /// A count with thousands separators, for tables.
@@ -412,6 +449,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             population,
         } => {
+            if let Some(code) = xlsx_needs_out(format, out.as_deref()) {
+                return Ok(code);
+            }
             let started = Instant::now();
             let engine = load(&data, None, population)?;
             let mut rows = engine.priorities(level);
@@ -467,6 +507,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 Format::Json => output::json(&rows)?,
                 Format::Csv => output::csv(&rows)?,
+                // Every level, every row (in full: the operator's file).
+                Format::Xlsx => {
+                    let book = level_workbook(
+                        &engine,
+                        "Danh sách ưu tiên bổ sung thành viên",
+                        &phuso::output::xlsx::PRIORITY_COLUMNS,
+                        |l| values(&engine.priorities(l)),
+                    )?;
+                    write_out(out.as_deref(), book)?;
+                    return Ok(ExitCode::SUCCESS);
+                }
             };
             write_out(out.as_deref(), &text)?;
             tracing::info!(elapsed_s = started.elapsed().as_secs_f64(), "report done");
@@ -480,6 +531,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             out,
         } => {
+            if let Some(code) = xlsx_needs_out(format, out.as_deref()) {
+                return Ok(code);
+            }
             let engine = load(&data, norms, PopulationSource::default())?;
             let (summary, mut rows) = engine.audit_with_summary(level);
             if limit > 0 {
@@ -491,6 +545,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     &serde_json::json!({ "summary": summary, "items": rows }),
                 )?,
                 Format::Csv => output::csv(&rows)?,
+                Format::Xlsx => {
+                    let book = level_workbook(
+                        &engine,
+                        "Rà soát định mức tổ, đội",
+                        &phuso::output::xlsx::AUDIT_COLUMNS,
+                        |l| values(&engine.audit(l)),
+                    )?;
+                    write_out(out.as_deref(), book)?;
+                    return Ok(ExitCode::SUCCESS);
+                }
             };
             write_out(out.as_deref(), &text)?;
             Ok(ExitCode::SUCCESS)
@@ -505,6 +569,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             out,
         } => {
+            if let Some(code) = xlsx_needs_out(format, out.as_deref()) {
+                return Ok(code);
+            }
             let engine = load(&data, norms, PopulationSource::default())?;
             let started = Instant::now();
             let asked = match volunteers {
@@ -520,6 +587,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Format::Table => output::plan_table(&p),
                 Format::Json => serde_json::to_string_pretty(&p)?,
                 Format::Csv => output::csv(&p.rows)?,
+                Format::Xlsx => {
+                    use phuso::output::xlsx::{PLAN_TITLE, heading_for, plan_workbook};
+                    let book = plan_workbook(
+                        &heading_for(&engine, PLAN_TITLE, None),
+                        &serde_json::to_value(&p)?,
+                    )?;
+                    write_out(out.as_deref(), book)?;
+                    return Ok(ExitCode::SUCCESS);
+                }
             };
             write_out(out.as_deref(), &text)?;
             Ok(ExitCode::SUCCESS)

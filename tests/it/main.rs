@@ -16,6 +16,7 @@ mod load;
 mod ogc;
 mod own_files;
 mod planning;
+mod reports;
 mod store;
 mod tiles;
 mod tiny;

@@ -96,7 +96,7 @@ fn web_mercator_equals_proj() {
 }
 
 /// The tiles at zoom `z` over the box `[w, s, e, n]`.
-fn tiles_over(b: [f64; 4], z: u8) -> Vec<TileId> {
+pub(crate) fn tiles_over(b: [f64; 4], z: u8) -> Vec<TileId> {
     let n = f64::from(1u32 << z);
     let col = |lon: f64| ((lon + 180.0) / 360.0 * n).floor() as u32;
     let row = |lat: f64| {
@@ -113,7 +113,7 @@ fn tiles_over(b: [f64; 4], z: u8) -> Vec<TileId> {
 }
 
 /// A tile decoded by GDAL's MVT driver (georeferenced from the z/x/y path), in EPSG:3857.
-fn gdal_decode(dir: &std::path::Path, t: TileId, bytes: &[u8]) -> Value {
+pub(crate) fn gdal_decode(dir: &std::path::Path, t: TileId, bytes: &[u8]) -> Value {
     let path = dir.join(format!("{}/{}/{}.pbf", t.z, t.x, t.y));
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, bytes).unwrap();

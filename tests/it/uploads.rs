@@ -672,3 +672,138 @@ async fn a_planner_sees_their_ward_in_full_a_viewer_never_below_k() {
             .all(|f| f["properties"]["households_reached"].is_null())
     );
 }
+
+/// Every tile (`layer`, zoom 16) over the tiny fixture: tile → (status, ETag, bytes).
+async fn all_tiles(
+    s: &Server,
+    layer: &str,
+) -> Vec<(phuso::spatial::tiles::TileId, StatusCode, String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for t in crate::tiles::tiles_over([106.0, 11.0, 106.02, 11.01], 16) {
+        let res = router_live(Arc::clone(&s.live), None)
+            .oneshot(
+                Request::get(format!("/tiles/{layer}/{}/{}/{}.mvt", t.z, t.x, t.y))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let status = res.status();
+        let tag = res.headers()["etag"].to_str().unwrap().to_owned();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        out.push((t, status, tag, bytes));
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_upload_changes_the_tiles_of_the_areas_it_changes_and_no_other() {
+    let s = server("tiles_after_upload", ReadAccess::Open);
+    let dir = scratch("tiles_after_upload_decoded");
+    let mut before = Vec::new();
+    let mut props_before = Vec::new();
+    for (layer, level) in [("neighbourhoods", "neighbourhood"), ("wards", "ward")] {
+        before.push(all_tiles(&s, layer).await);
+        props_before.push(
+            send(
+                &s,
+                "GET",
+                &format!("/api/areas?level={level}"),
+                None,
+                &[],
+                "",
+            )
+            .await
+            .1,
+        );
+    }
+    // Five households in 90001-01 (k = 5: shown at once).
+    let csv = "visit_id,team_id,lon,lat,ts,household_id,service\n\
+        301,T1,106.002,11.003,2025-10-03T10:00:00+07:00,h40,vneid_install\n\
+        302,T1,106.002,11.003,2025-10-03T10:10:00+07:00,h41,vneid_install\n\
+        303,T1,106.002,11.003,2025-10-03T10:20:00+07:00,h42,vneid_install\n\
+        304,T1,106.002,11.003,2025-10-03T10:30:00+07:00,h43,vneid_install\n\
+        305,T1,106.002,11.003,2025-10-03T10:40:00+07:00,h44,vneid_install\n";
+    let (status, r) = upload(&s, &s.uploader, "tiles-1", "text/csv", csv).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    settled(&s).await;
+    let (mut changed_tiles, mut same_tiles) = (0, 0);
+    for (n, (layer, level)) in [("neighbourhoods", "neighbourhood"), ("wards", "ward")]
+        .into_iter()
+        .enumerate()
+    {
+        let props_after = send(
+            &s,
+            "GET",
+            &format!("/api/areas?level={level}"),
+            None,
+            &[],
+            "",
+        )
+        .await
+        .1;
+        let figures = |doc: &Value| -> std::collections::BTreeMap<String, Value> {
+            doc["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    (
+                        f["id"].as_str().unwrap().to_owned(),
+                        f["properties"].clone(),
+                    )
+                })
+                .collect()
+        };
+        let (a, b) = (figures(&props_before[n]), figures(&props_after));
+        let moved: Vec<&String> = a.keys().filter(|c| a[*c] != b[*c]).collect();
+        assert!(!moved.is_empty(), "{layer}: the upload changed nothing");
+        let after = all_tiles(&s, layer).await;
+        for ((t, s0, tag0, bytes0), (_, s1, tag1, bytes1)) in before[n].iter().zip(&after) {
+            // Which areas the tile holds, as GDAL reads it.
+            let holds: Vec<String> = if *s0 == StatusCode::OK {
+                crate::tiles::gdal_decode(&dir, *t, bytes0)["features"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f["properties"]["code"].as_str().unwrap().to_owned())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let should_change = holds.iter().any(|c| moved.contains(&c));
+            assert_eq!(s0, s1, "{layer} {t:?}");
+            assert_eq!(
+                bytes0 != bytes1,
+                should_change,
+                "{layer} {t:?} holds {holds:?}, changed {moved:?}"
+            );
+            assert_eq!(tag0 != tag1, should_change, "{layer} {t:?}: ETag");
+            // The old tag: 304 when unchanged, the new tile otherwise.
+            let res = router_live(Arc::clone(&s.live), None)
+                .oneshot(
+                    Request::get(format!("/tiles/{layer}/{}/{}/{}.mvt", t.z, t.x, t.y))
+                        .header("if-none-match", tag0.as_str())
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let want = if should_change {
+                *s1
+            } else {
+                StatusCode::NOT_MODIFIED
+            };
+            assert_eq!(res.status(), want, "{layer} {t:?}");
+            if should_change {
+                changed_tiles += 1
+            } else if *s0 == StatusCode::OK {
+                same_tiles += 1
+            }
+        }
+    }
+    assert!(
+        changed_tiles >= 2 && same_tiles >= 1,
+        "{changed_tiles} changed, {same_tiles} unchanged"
+    );
+}

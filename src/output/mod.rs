@@ -1,6 +1,8 @@
 //! Rendering rows for the command line: a readable table, JSON, or CSV. Field names in JSON and
 //! CSV are the snake_case names of the serialized structs, in struct order.
 
+pub mod xlsx;
+
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -17,6 +19,8 @@ pub enum Format {
     Json,
     /// CSV with a header row.
     Csv,
+    /// An Excel workbook, one sheet per level (needs `--out`).
+    Xlsx,
 }
 
 /// Serializes rows as a JSON array (pretty-printed).
