@@ -132,6 +132,23 @@ impl Shapes {
         self.extents.get(i).copied().flatten()
     }
 
+    /// The box around every area of `level`.
+    #[must_use]
+    pub fn level_extent(&self, engine: &Engine, level: Level) -> Option<geo::Rect<f64>> {
+        engine
+            .areas()
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.level == level)
+            .filter_map(|(i, _)| self.extent_of(i))
+            .reduce(|a, b| {
+                geo::Rect::new(
+                    geo::coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
+                    geo::coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
+                )
+            })
+    }
+
     /// Residents per H3 cell at `res` (one of [`crate::hex::RESOLUTIONS`]), computed once.
     #[must_use]
     pub fn population(
@@ -270,6 +287,17 @@ pub fn hex_document(cells: &[&ShownCell], res: u8) -> String {
         })
         .collect();
     json!({ "type": "FeatureCollection", "resolution": res, "features": features }).to_string()
+}
+
+/// A cell's boundary as a polygon (longitude, latitude).
+#[must_use]
+pub fn cell_polygon(cell: CellIndex) -> geo::Polygon<f64> {
+    let ring: Vec<geo::Coord<f64>> = cell
+        .boundary()
+        .iter()
+        .map(|ll| geo::coord! { x: ll.lng(), y: ll.lat() })
+        .collect();
+    geo::Polygon::new(geo::LineString::from(ring), vec![])
 }
 
 fn ring(cell: CellIndex) -> Vec<Value> {

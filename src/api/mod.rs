@@ -347,6 +347,36 @@ fn geojson_bytes(body: Bytes, gzipped: bool) -> Response {
     res
 }
 
+/// A JSON answer from a value built by hand.
+fn json_answer(value: &Value) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        value.to_string(),
+    )
+        .into_response()
+}
+
+/// The H3 layers of `s`, computed off the async workers (once per snapshot) within the bound on
+/// expensive work: `Err` is the 503 to send when that bound is reached.
+async fn hex_layers_bounded(
+    s: &Arc<AppState>,
+    expensive: &server::Expensive,
+) -> Result<Result<Arc<ShownLayers>, Response>, ApiError> {
+    if let Some(l) = s.hexes.get() {
+        return Ok(Ok(Arc::clone(l)));
+    }
+    let Ok(_permit) = expensive.0.try_acquire() else {
+        return Ok(Err(server::busy(
+            "too many H3 layers, plans, what-ifs or exports at once",
+        )));
+    };
+    let snap = Arc::clone(s);
+    tokio::task::spawn_blocking(move || snap.hex_layers())
+        .await
+        .map(Ok)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
 /// The current snapshot, for a handler.
 pub struct Snap(pub Arc<AppState>);
 

@@ -21,8 +21,8 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query};
-use axum::http::{HeaderMap, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
 use geo::{Intersects, Rect, coord};
 use serde_json::{Value, json};
 
@@ -46,6 +46,24 @@ pub const CONFORMS_TO: [&str; 3] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ];
 
+/// The id of a level's collection and tile layer.
+#[must_use]
+pub fn level_id(level: Level) -> &'static str {
+    match level {
+        Level::Province => "province",
+        Level::District => "districts",
+        Level::Ward => "wards",
+        Level::Neighbourhood => "neighbourhoods",
+    }
+}
+
+/// The levels of `snap` that have areas.
+pub(super) fn levels(snap: &AppState) -> impl Iterator<Item = Level> + '_ {
+    Level::ALL
+        .into_iter()
+        .filter(|l| snap.engine.figures_at(*l).next().is_some())
+}
+
 /// A collection: the areas of one level, or the H3 cells of one resolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Collection {
@@ -60,10 +78,7 @@ impl Collection {
     #[must_use]
     pub fn id(self) -> String {
         match self {
-            Self::Areas(Level::Province) => "province".into(),
-            Self::Areas(Level::District) => "districts".into(),
-            Self::Areas(Level::Ward) => "wards".into(),
-            Self::Areas(Level::Neighbourhood) => "neighbourhoods".into(),
+            Self::Areas(level) => level_id(level).into(),
             Self::Cells(r) => format!("h3_r{r}"),
         }
     }
@@ -111,9 +126,7 @@ impl Collection {
 /// The collections of `snap`: each level that has areas, then each H3 resolution.
 #[must_use]
 pub fn all(snap: &AppState) -> Vec<Collection> {
-    Level::ALL
-        .into_iter()
-        .filter(|l| snap.engine.figures_at(*l).next().is_some())
+    levels(snap)
         .map(Collection::Areas)
         .chain(crate::hex::RESOLUTIONS.map(Collection::Cells))
         .collect()
@@ -144,21 +157,6 @@ fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
     json!({ "href": href, "rel": rel, "type": kind, "title": title })
 }
 
-fn json_answer(value: &Value) -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        value.to_string(),
-    )
-        .into_response()
-}
-
-fn geojson_answer(body: String) -> Response {
-    let mut res = ([(header::CONTENT_TYPE, "application/geo+json")], body).into_response();
-    res.headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    res
-}
-
 type Q = Query<HashMap<String, String>>;
 
 #[utoipa::path(get, path = "/ogc", tag = "ogc", summary = "OGC API – Features landing page",
@@ -166,7 +164,7 @@ type Q = Query<HashMap<String, String>>;
 pub(crate) async fn landing(Query(q): Q, headers: HeaderMap) -> Result<Response, ApiError> {
     params::only(&q, &[])?;
     let b = base(&headers);
-    Ok(json_answer(&json!({
+    Ok(super::json_answer(&json!({
         "title": "Phủ Số",
         "description": "Coverage of the community digital-technology campaign: areas and H3 cells with every figure, under the small-count rule.",
         "links": [
@@ -187,7 +185,7 @@ pub(crate) async fn landing(Query(q): Q, headers: HeaderMap) -> Result<Response,
     responses((status = 200, body = super::schema::OgcConformance), (status = 400, body = super::schema::Error)))]
 pub(crate) async fn conformance(Query(q): Q) -> Result<Response, ApiError> {
     params::only(&q, &[])?;
-    Ok(json_answer(&json!({ "conformsTo": CONFORMS_TO })))
+    Ok(super::json_answer(&json!({ "conformsTo": CONFORMS_TO })))
 }
 
 /// The description of collection `c`.
@@ -195,9 +193,11 @@ fn describe(snap: &AppState, c: Collection, b: &str) -> Value {
     let (title, description) = c.titles();
     let id = c.id();
     let extent = match c {
-        Collection::Areas(level) => level_extent(snap, level),
+        Collection::Areas(level) => snap.shapes.level_extent(&snap.engine, level),
         // The cells cover the areas.
-        Collection::Cells(_) => level_extent(snap, snap.engine.leaf_level()),
+        Collection::Cells(_) => snap
+            .shapes
+            .level_extent(&snap.engine, snap.engine.leaf_level()),
     };
     let bbox = extent.map_or_else(
         || json!([-180.0, -90.0, 180.0, 90.0]),
@@ -217,22 +217,6 @@ fn describe(snap: &AppState, c: Collection, b: &str) -> Value {
     })
 }
 
-/// The box around every area of `level`.
-fn level_extent(snap: &AppState, level: Level) -> Option<Rect<f64>> {
-    let e = &snap.engine;
-    e.areas()
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| a.level == level)
-        .filter_map(|(i, _)| snap.shapes.extent_of(i))
-        .reduce(|a, b| {
-            Rect::new(
-                coord! { x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y) },
-                coord! { x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y) },
-            )
-        })
-}
-
 #[utoipa::path(get, path = "/ogc/collections", tag = "ogc", summary = "OGC API – Features collections: one per level, one per H3 resolution",
     responses((status = 200, body = super::schema::OgcCollections), (status = 400, body = super::schema::Error)))]
 pub(crate) async fn collections(
@@ -243,7 +227,7 @@ pub(crate) async fn collections(
     params::only(&q, &[])?;
     let b = base(&headers);
     let list: Vec<Value> = all(&s).into_iter().map(|c| describe(&s, c, &b)).collect();
-    Ok(json_answer(&json!({
+    Ok(super::json_answer(&json!({
         "links": [link(format!("{b}/collections"), "self", "application/json", "the collections")],
         "collections": list,
     })))
@@ -260,7 +244,7 @@ pub(crate) async fn collection(
 ) -> Result<Response, ApiError> {
     params::only(&q, &[])?;
     let c = Collection::find(&s, &id)?;
-    Ok(json_answer(&describe(&s, c, &base(&headers))))
+    Ok(super::json_answer(&describe(&s, c, &base(&headers))))
 }
 
 /// A `bbox` in CRS84 as one box, or two when it crosses the antimeridian (west > east).
@@ -388,16 +372,6 @@ fn matching_areas(s: &AppState, level: Level, bbox: Option<&[Rect<f64>]>) -> Vec
     found
 }
 
-/// A cell's boundary as a polygon.
-fn cell_polygon(cell: h3o::CellIndex) -> geo::Polygon<f64> {
-    let ring: Vec<geo::Coord<f64>> = cell
-        .boundary()
-        .iter()
-        .map(|ll| coord! { x: ll.lng(), y: ll.lat() })
-        .collect();
-    geo::Polygon::new(geo::LineString::from(ring), vec![])
-}
-
 /// Area `i` as a GeoJSON feature (text), under the rule.
 fn area_feature(s: &AppState, i: usize, out: &mut String) {
     let e = &s.engine;
@@ -438,27 +412,6 @@ fn cell_feature(h: &ShownCell) -> Value {
         "geometry": { "type": "Polygon", "coordinates": [ring] },
         "properties": h,
     })
-}
-
-/// The H3 layers of `s`, computed off the async workers (once per snapshot) within the bound on
-/// expensive work.
-async fn cell_layers(
-    s: &Arc<AppState>,
-    expensive: &server::Expensive,
-) -> Result<Result<Arc<crate::disclosure::cells::ShownLayers>, Response>, ApiError> {
-    if let Some(l) = s.hexes.get() {
-        return Ok(Ok(Arc::clone(l)));
-    }
-    let Ok(_permit) = expensive.0.try_acquire() else {
-        return Ok(Err(server::busy(
-            "too many H3 layers, plans, what-ifs or exports at once",
-        )));
-    };
-    let snap = Arc::clone(s);
-    tokio::task::spawn_blocking(move || snap.hex_layers())
-        .await
-        .map(Ok)
-        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 #[utoipa::path(get, path = "/ogc/collections/{collectionId}/items", tag = "ogc", summary = "A page of features of a collection (GeoJSON), with numberMatched, numberReturned and next/prev links",
@@ -512,7 +465,7 @@ pub(super) async fn items(
             .map_err(|e| ApiError::Internal(e.to_string()))?
         }
         Collection::Cells(r) => {
-            let layers = match cell_layers(&s, &expensive).await? {
+            let layers = match super::hex_layers_bounded(&s, &expensive).await? {
                 Ok(l) => l,
                 Err(busy) => return Ok(busy),
             };
@@ -523,7 +476,7 @@ pub(super) async fn items(
                     .filter(|h| {
                         page.bbox
                             .as_deref()
-                            .is_none_or(|boxes| hits(boxes, &cell_polygon(h.cell)))
+                            .is_none_or(|boxes| hits(boxes, &super::layers::cell_polygon(h.cell)))
                     })
                     .collect();
                 let chosen: Vec<&ShownCell> = found
@@ -546,7 +499,7 @@ pub(super) async fn items(
             .map_err(|e| ApiError::Internal(e.to_string()))?
         }
     };
-    Ok(geojson_answer(body))
+    Ok(super::geojson_bytes(body.into(), false))
 }
 
 #[utoipa::path(get, path = "/ogc/collections/{collectionId}/items/{featureId}", tag = "ogc", summary = "One feature of a collection (GeoJSON)",
@@ -578,7 +531,7 @@ pub(super) async fn item(
         }
         Collection::Cells(r) => {
             let cell: h3o::CellIndex = fid.parse().map_err(|_| missing())?;
-            let layers = match cell_layers(&s, &expensive).await? {
+            let layers = match super::hex_layers_bounded(&s, &expensive).await? {
                 Ok(l) => l,
                 Err(busy) => return Ok(busy),
             };
@@ -606,7 +559,7 @@ pub(super) async fn item(
             "its collection"
         ),
     ]);
-    Ok(geojson_answer(feature.to_string()))
+    Ok(super::geojson_bytes(feature.to_string().into(), false))
 }
 
 /// Anything else under `/ogc`.

@@ -14,16 +14,12 @@ use super::error::ApiError;
 use super::{AppState, Snap, live, params};
 use crate::model::Level;
 use crate::output::xlsx::{
-    AUDIT_COLUMNS, Heading, PLAN_TITLE, PRIORITY_COLUMNS, Sheet, heading_for, plan_workbook,
-    workbook,
+    AUDIT_COLUMNS, AUDIT_TITLE, Heading, PLAN_TITLE, PRIORITIES_TITLE, PRIORITY_COLUMNS,
+    heading_for, levels_workbook, plan_workbook,
 };
 
 /// The media type of an .xlsx workbook.
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-fn sheet_levels(s: &AppState) -> Vec<(Level, &'static str)> {
-    crate::output::xlsx::sheet_levels(&s.engine)
-}
 
 /// The title block for report `title` over snapshot `s`.
 #[must_use]
@@ -59,29 +55,17 @@ pub(super) async fn priorities(
     params::only(&q, &[])?;
     let snap = Arc::clone(&s);
     let bytes = tokio::task::spawn_blocking(move || {
-        let levels = sheet_levels(&snap);
-        let rows: Vec<Vec<Value>> = levels
-            .iter()
-            .map(|(l, _)| {
+        levels_workbook(
+            &heading(&snap, PRIORITIES_TITLE),
+            &snap.engine,
+            &PRIORITY_COLUMNS,
+            |l| {
                 snap.engine
-                    .ranked(*l)
+                    .ranked(l)
                     .iter()
                     .map(|p| Value::Object(snap.shown(&p.figures.code, p)))
                     .collect()
-            })
-            .collect();
-        let sheets: Vec<Sheet<'_>> = levels
-            .iter()
-            .zip(&rows)
-            .map(|((_, name), rows)| Sheet {
-                name: (*name).to_owned(),
-                columns: &PRIORITY_COLUMNS,
-                rows,
-            })
-            .collect();
-        workbook(
-            &heading(&snap, "Danh sách ưu tiên bổ sung thành viên"),
-            &sheets,
+            },
         )
     })
     .await
@@ -99,27 +83,18 @@ pub(super) async fn audit(
     params::only(&q, &[])?;
     let snap = Arc::clone(&s);
     let bytes = tokio::task::spawn_blocking(move || {
-        let levels = sheet_levels(&snap);
-        let rows: Vec<Vec<Value>> = levels
-            .iter()
-            .map(|(l, _)| {
+        levels_workbook(
+            &heading(&snap, AUDIT_TITLE),
+            &snap.engine,
+            &AUDIT_COLUMNS,
+            |l| {
                 snap.engine
-                    .audit(*l)
+                    .audit(l)
                     .iter()
                     .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
                     .collect()
-            })
-            .collect();
-        let sheets: Vec<Sheet<'_>> = levels
-            .iter()
-            .zip(&rows)
-            .map(|((_, name), rows)| Sheet {
-                name: (*name).to_owned(),
-                columns: &AUDIT_COLUMNS,
-                rows,
-            })
-            .collect();
-        workbook(&heading(&snap, "Rà soát định mức tổ, đội"), &sheets)
+            },
+        )
     })
     .await
     .map_err(internal)?

@@ -53,10 +53,7 @@ impl TileLayer {
     #[must_use]
     pub fn id(self) -> &'static str {
         match self {
-            Self::Areas(Level::Province) => "province",
-            Self::Areas(Level::District) => "districts",
-            Self::Areas(Level::Ward) => "wards",
-            Self::Areas(Level::Neighbourhood) => "neighbourhoods",
+            Self::Areas(level) => super::ogc::level_id(level),
             Self::Cells => "h3",
         }
     }
@@ -77,9 +74,7 @@ impl TileLayer {
 /// The layers of `snap`: each level with areas, then the H3 cells.
 #[must_use]
 pub fn all(snap: &AppState) -> Vec<TileLayer> {
-    Level::ALL
-        .into_iter()
-        .filter(|l| snap.engine.figures_at(*l).next().is_some())
+    super::ogc::levels(snap)
         .map(TileLayer::Areas)
         .chain([TileLayer::Cells])
         .collect()
@@ -276,7 +271,12 @@ fn encode(s: &AppState, layer: TileLayer, tile: TileId) -> Result<Encoded, ApiEr
                 {
                     continue;
                 }
-                let polys = grid::cut(&grid::project(&cell_shape(h.cell)), tile);
+                let polys = grid::cut(
+                    &grid::project(&MultiPolygon::new(vec![super::layers::cell_polygon(
+                        h.cell,
+                    )])),
+                    tile,
+                );
                 if polys.is_empty() {
                     continue;
                 }
@@ -297,15 +297,6 @@ fn encode(s: &AppState, layer: TileLayer, tile: TileId) -> Result<Encoded, ApiEr
         etag: etag(&bytes),
         bytes,
     })
-}
-
-fn cell_shape(cell: h3o::CellIndex) -> MultiPolygon<f64> {
-    let ring: Vec<geo::Coord<f64>> = cell
-        .boundary()
-        .iter()
-        .map(|ll| geo::coord! { x: ll.lng(), y: ll.lat() })
-        .collect();
-    MultiPolygon::new(vec![geo::Polygon::new(geo::LineString::from(ring), vec![])])
 }
 
 /// A strong entity tag: the first 16 bytes of the tile's SHA-256.
@@ -367,18 +358,11 @@ pub(super) async fn tile(
         Some(hit) => hit,
         None => {
             // The H3 layers are computed once per snapshot, within the bound on expensive work.
-            let _permit = if layer == TileLayer::Cells && s.hexes.get().is_none() {
-                match expensive.0.clone().try_acquire_owned() {
-                    Ok(p) => Some(p),
-                    Err(_) => {
-                        return Ok(server::busy(
-                            "too many H3 layers, plans, what-ifs or exports at once",
-                        ));
-                    }
-                }
-            } else {
-                None
-            };
+            if layer == TileLayer::Cells
+                && let Err(busy) = super::hex_layers_bounded(&s, &expensive).await?
+            {
+                return Ok(busy);
+            }
             let snap = Arc::clone(&s);
             let encoded = tokio::task::spawn_blocking(move || encode(&snap, layer, tile))
                 .await
@@ -453,24 +437,11 @@ fn tilejson(s: &AppState, layer: TileLayer, base: &str) -> Value {
         TileLayer::Cells => s.engine.leaf_level(),
     };
     let bounds = s
-        .engine
-        .areas()
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| a.level == level)
-        .filter_map(|(i, _)| s.shapes.extent_of(i))
-        .fold(None::<[f64; 4]>, |acc, r| {
-            let b = [r.min().x, r.min().y, r.max().x, r.max().y];
-            Some(acc.map_or(b, |a| {
-                [
-                    a[0].min(b[0]),
-                    a[1].min(b[1]),
-                    a[2].max(b[2]),
-                    a[3].max(b[3]),
-                ]
-            }))
-        })
-        .unwrap_or([-180.0, -85.0, 180.0, 85.0]);
+        .shapes
+        .level_extent(&s.engine, level)
+        .map_or([-180.0, -85.0, 180.0, 85.0], |r| {
+            [r.min().x, r.min().y, r.max().x, r.max().y]
+        });
     // The zoom at which the bounds fill about one 512-pixel view.
     let span = (bounds[2] - bounds[0]).max(bounds[3] - bounds[1]).max(1e-6);
     let zoom = (360.0 / span).log2().floor().clamp(0.0, 14.0);
@@ -513,7 +484,7 @@ pub(super) async fn tilejson_route(
         ))
     })?;
     let layer = find(&s, id)?;
-    Ok(json_answer(&tilejson(
+    Ok(super::json_answer(&tilejson(
         &s,
         layer,
         &super::ogc::host_url(&headers),
@@ -538,11 +509,7 @@ pub(super) async fn catalog(
             )
         })
         .collect();
-    Ok(json_answer(&json!({ "tiles": tiles })))
-}
-
-fn json_answer(v: &Value) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
+    Ok(super::json_answer(&json!({ "tiles": tiles })))
 }
 
 #[cfg(test)]

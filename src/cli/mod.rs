@@ -412,28 +412,6 @@ fn values<T: serde::Serialize>(rows: &[T]) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// One sheet per level of `engine`, each with `rows(level)`.
-fn level_workbook(
-    engine: &Engine,
-    title: &str,
-    columns: &[phuso::output::xlsx::Column],
-    rows: impl Fn(Level) -> Vec<serde_json::Value>,
-) -> anyhow::Result<Vec<u8>> {
-    use phuso::output::xlsx::{Sheet, heading_for, sheet_levels, workbook};
-    let levels = sheet_levels(engine);
-    let data: Vec<Vec<serde_json::Value>> = levels.iter().map(|(l, _)| rows(*l)).collect();
-    let sheets: Vec<Sheet<'_>> = levels
-        .iter()
-        .zip(&data)
-        .map(|((_, name), rows)| Sheet {
-            name: (*name).to_owned(),
-            columns,
-            rows,
-        })
-        .collect();
-    Ok(workbook(&heading_for(engine, title, None), &sheets)?)
-}
-
 /// A count with thousands separators, for tables.
 fn int(x: f64) -> String {
     phuso::priority::int(x, phuso::priority::Lang::En)
@@ -509,10 +487,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Format::Csv => output::csv(&rows)?,
                 // Every level, every row (in full: the operator's file).
                 Format::Xlsx => {
-                    let book = level_workbook(
+                    use phuso::output::xlsx::{PRIORITIES_TITLE, PRIORITY_COLUMNS, heading_for};
+                    let book = phuso::output::xlsx::levels_workbook(
+                        &heading_for(&engine, PRIORITIES_TITLE, None),
                         &engine,
-                        "Danh sách ưu tiên bổ sung thành viên",
-                        &phuso::output::xlsx::PRIORITY_COLUMNS,
+                        &PRIORITY_COLUMNS,
                         |l| values(&engine.priorities(l)),
                     )?;
                     write_out(out.as_deref(), book)?;
@@ -546,10 +525,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 )?,
                 Format::Csv => output::csv(&rows)?,
                 Format::Xlsx => {
-                    let book = level_workbook(
+                    use phuso::output::xlsx::{AUDIT_COLUMNS, AUDIT_TITLE, heading_for};
+                    let book = phuso::output::xlsx::levels_workbook(
+                        &heading_for(&engine, AUDIT_TITLE, None),
                         &engine,
-                        "Rà soát định mức tổ, đội",
-                        &phuso::output::xlsx::AUDIT_COLUMNS,
+                        &AUDIT_COLUMNS,
                         |l| values(&engine.audit(l)),
                     )?;
                     write_out(out.as_deref(), book)?;

@@ -292,6 +292,35 @@ pub fn workbook(h: &Heading, sheets: &[Sheet<'_>]) -> Result<Vec<u8>, XlsxError>
     wb.save_to_buffer()
 }
 
+/// The title of the ranked areas' workbook.
+pub const PRIORITIES_TITLE: &str = "Danh sách ưu tiên bổ sung thành viên";
+/// The title of the audit's workbook.
+pub const AUDIT_TITLE: &str = "Rà soát định mức tổ, đội";
+
+/// One sheet per level of `engine` ([`sheet_levels`]), each with `rows(level)` in `columns`.
+///
+/// # Errors
+/// As [`workbook`].
+pub fn levels_workbook(
+    h: &Heading,
+    engine: &crate::Engine,
+    columns: &[Column],
+    rows: impl Fn(crate::model::Level) -> Vec<Value>,
+) -> Result<Vec<u8>, XlsxError> {
+    let levels = sheet_levels(engine);
+    let data: Vec<Vec<Value>> = levels.iter().map(|(l, _)| rows(*l)).collect();
+    let sheets: Vec<Sheet<'_>> = levels
+        .iter()
+        .zip(&data)
+        .map(|((_, name), rows)| Sheet {
+            name: (*name).to_owned(),
+            columns,
+            rows,
+        })
+        .collect();
+    workbook(h, &sheets)
+}
+
 /// The title of a plan's workbook.
 pub const PLAN_TITLE: &str = "Kế hoạch bổ sung, điều chuyển thành viên";
 
