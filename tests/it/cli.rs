@@ -276,7 +276,10 @@ fn help_lists_the_allowed_levels() {
         );
     }
     let (_, out, _) = phuso(&["report", "-h"]);
-    assert!(out.contains("[possible values: table, json, csv, xlsx]"), "{out}");
+    assert!(
+        out.contains("[possible values: table, json, csv, xlsx]"),
+        "{out}"
+    );
 }
 
 #[test]
