@@ -79,8 +79,9 @@ pub struct AppState {
     engine: Arc<Engine>,
     /// When this snapshot was built (RFC 3339 UTC): when the data last changed.
     built_at: String,
-    /// `areas[level][tier]`: prebuilt GeoJSON.
-    areas: HashMap<Level, Vec<Doc>>,
+    /// `areas[level][tier]`: GeoJSON, prebuilt for the newest snapshot, built on first use for
+    /// a past day's.
+    areas: HashMap<Level, Vec<std::sync::OnceLock<Doc>>>,
     /// Geometries and label points, shared with the snapshots that follow (visits do not move
     /// them).
     shapes: Arc<layers::Shapes>,
@@ -103,7 +104,14 @@ pub struct AppState {
     tiles: tiles::TileCache,
     /// Area position → its position in `engine.ranked(its level)`, once asked for.
     ranked_at: std::sync::OnceLock<Vec<Option<u32>>>,
+    /// True for a snapshot as of a past day (`as_of=`): its rule is not published.
+    past: bool,
+    /// The snapshots as of past days asked for lately (newest use last).
+    days: Mutex<Vec<(chrono::NaiveDate, Arc<AppState>)>>,
 }
+
+/// Past days' snapshots kept per snapshot (a replay of the campaign asks for each day in turn).
+const PAST_DAYS_KEPT: usize = 8;
 
 impl AppState {
     /// Prebuilds the area documents (every level, every detail tier) under the small-count rule
@@ -134,7 +142,7 @@ impl AppState {
         publisher: Arc<published::Publisher>,
     ) -> Self {
         let shapes = Arc::new(layers::Shapes::new(&engine));
-        Self::with_shapes(engine, shapes, basemap, k, publisher)
+        Self::with_shapes(engine, shapes, basemap, k, publisher, false)
     }
 
     /// The snapshot after this one: `engine` with this snapshot's shapes when its areas are
@@ -152,7 +160,47 @@ impl AppState {
             self.basemap.clone(),
             self.min_count,
             Arc::clone(&self.publisher),
+            false,
         )
+    }
+
+    /// The snapshot as of `date` (every figure from the visits up to that day): this one when
+    /// `date` is its last day with data or later, else built (or taken from the last few
+    /// asked for).
+    ///
+    /// # Errors
+    /// 400 when `date` is before the campaign start.
+    pub fn on(self: &Arc<Self>, date: chrono::NaiveDate) -> Result<Arc<Self>, ApiError> {
+        let mut days = self
+            .days
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(k) = days.iter().position(|(d, _)| *d == date) {
+            let hit = days.remove(k);
+            let snap = Arc::clone(&hit.1);
+            days.push(hit);
+            return Ok(snap);
+        }
+        let Some(engine) = self
+            .engine
+            .until(date)
+            .map_err(|m| ApiError::BadRequest(format!("query parameter `as_of`: {m}")))?
+        else {
+            return Ok(Arc::clone(self));
+        };
+        let snap = Arc::new(Self::with_shapes(
+            Arc::new(engine),
+            Arc::clone(&self.shapes),
+            self.basemap.clone(),
+            self.min_count,
+            Arc::clone(&self.publisher),
+            true,
+        ));
+        if days.len() >= PAST_DAYS_KEPT {
+            days.remove(0);
+        }
+        days.push((date, Arc::clone(&snap)));
+        Ok(snap)
     }
 
     fn with_shapes(
@@ -161,18 +209,23 @@ impl AppState {
         basemap: Option<String>,
         min_count: u64,
         publisher: Arc<published::Publisher>,
+        past: bool,
     ) -> Self {
-        let rule = publisher.publish(Published::Areas, |prev| {
-            AreaRule::after(&engine, min_count, prev)
-        });
+        let rule = if past {
+            AreaRule::past(&engine, min_count, &publisher.last(Published::Areas))
+        } else {
+            publisher.publish(Published::Areas, |prev| {
+                AreaRule::after(&engine, min_count, prev)
+            })
+        };
         let mut areas = HashMap::new();
         for level in Level::ALL {
             let docs = (0..layers::TIERS.len())
-                .map(|tier| Doc::new(layers::areas_document(&engine, &shapes, &rule, level, tier)))
+                .map(|_| std::sync::OnceLock::new())
                 .collect();
             areas.insert(level, docs);
         }
-        Self {
+        let snap = Self {
             engine,
             built_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             areas,
@@ -186,7 +239,31 @@ impl AppState {
             basemap,
             tiles: tiles::TileCache::default(),
             ranked_at: std::sync::OnceLock::new(),
+            past,
+            days: Mutex::new(Vec::new()),
+        };
+        if !past {
+            for level in Level::ALL {
+                for tier in 0..layers::TIERS.len() {
+                    snap.area_doc(level, tier);
+                }
+            }
         }
+        snap
+    }
+
+    /// The GeoJSON of the areas at `level` and detail `tier`, built on first use.
+    fn area_doc(&self, level: Level, tier: usize) -> Option<&Doc> {
+        let cell = self.areas.get(&level)?.get(tier)?;
+        Some(cell.get_or_init(|| {
+            Doc::new(layers::areas_document(
+                &self.engine,
+                &self.shapes,
+                &self.rule,
+                level,
+                tier,
+            ))
+        }))
     }
 
     /// The H3 layers of every resolution under the small-count rule: computed on the first call
@@ -196,9 +273,14 @@ impl AppState {
         Arc::clone(self.hexes.get_or_init(|| {
             self.hex_computations
                 .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Arc::new(self.publisher.publish(Published::Hexes, |prev| {
-                layers::hex_layers(&self.engine, &self.shapes, self.min_count, prev)
-            }))
+            if self.past {
+                let current = self.publisher.last(Published::Hexes);
+                Arc::new(layers::hex_layers(&self.engine, &self.shapes, self.min_count, &current).0)
+            } else {
+                Arc::new(self.publisher.publish(Published::Hexes, |prev| {
+                    layers::hex_layers(&self.engine, &self.shapes, self.min_count, prev)
+                }))
+            }
         }))
     }
 
@@ -375,6 +457,17 @@ async fn hex_layers_bounded(
         .await
         .map(Ok)
         .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// The snapshot a read asks for: as of the day of its `as_of` parameter (built off the async
+/// workers when not kept), else `s`.
+async fn asked(s: Arc<AppState>, q: &HashMap<String, String>) -> Result<Arc<AppState>, ApiError> {
+    let Some(date) = params::as_of(q)? else {
+        return Ok(s);
+    };
+    tokio::task::spawn_blocking(move || s.on(date))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
 /// The current snapshot, for a handler.
@@ -596,9 +689,11 @@ async fn health() -> Json<Value> {
 }
 
 #[utoipa::path(get, path = "/api/summary", tag = "read", summary = "Province totals, campaign day and deadline, visit row counts, population vintages",
+    params(("as_of" = Option<String>, Query, format = Date, description = "figures as of this campaign day (YYYY-MM-DD): from the visits up to that day only; a day at or after the last day with data gives today's")),
     responses((status = 200, body = schema::Summary), (status = 400, body = schema::Error)))]
 async fn summary(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
-    params::only(&q, &[])?;
+    params::only(&q, &["as_of"])?;
+    let s = asked(s, &q).await?;
     let e = &s.engine;
     let c = e.campaign();
     let province = e
@@ -633,23 +728,22 @@ async fn summary(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
 }
 
 #[utoipa::path(get, path = "/api/areas", tag = "read", summary = "Areas of one level as a GeoJSON FeatureCollection, every figure under the small-count rule",
-    params(("level" = Option<Level>, Query, description = "the level (default ward)"), ("zoom" = Option<u8>, Query, maximum = 24, description = "map zoom: geometry ≈55 m up to 10, ≈11 m up to 13, full beyond; ≈11 m when absent")),
+    params(("level" = Option<Level>, Query, description = "the level (default ward)"), ("zoom" = Option<u8>, Query, maximum = 24, description = "map zoom: geometry ≈55 m up to 10, ≈11 m up to 13, full beyond; ≈11 m when absent"), ("as_of" = Option<String>, Query, format = Date, description = "figures as of this campaign day (YYYY-MM-DD): from the visits up to that day only; a day at or after the last day with data gives today's")),
     responses((status = 200, body = schema::AreaCollection, content_type = "application/geo+json"), (status = 400, body = schema::Error)))]
 async fn areas(
     Snap(s): Snap,
     Query(q): Q,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
-    params::only(&q, &["level", "zoom"])?;
+    params::only(&q, &["level", "zoom", "as_of"])?;
+    let s = asked(s, &q).await?;
     let level = params::level(&q, Level::Ward)?;
     let tier = match q.get("zoom") {
         Some(_) => layers::tier_for_zoom(params::number(&q, "zoom", 12, 0..=24)?),
         None => 1,
     };
     let doc = s
-        .areas
-        .get(&level)
-        .and_then(|d| d.get(tier))
+        .area_doc(level, tier)
         .ok_or_else(|| ApiError::Internal("missing layer".into()))?;
     serve_doc(doc, accepts_gzip(&headers)).await
 }
@@ -677,15 +771,46 @@ async fn area(
         .ok_or_else(|| ApiError::Internal("unranked area".into()))?;
     let full = sees_in_full(&live, &headers, e, i);
     let link = |j: usize| json!({ "code": e.areas()[j].code, "name": e.areas()[j].name, "level": e.areas()[j].level });
+    let props = s.area_properties(p, full);
     Ok(Json(json!({
-        "area": s.area_properties(p, full),
+        "area": props,
         "full": full,
         "min_count": s.min_count,
         "parent": a.parent.map(link),
         "children": a.children.iter().map(|&j| link(j)).collect::<Vec<_>>(),
         "former_units": a.former_units.iter().map(|u| json!({ "code": u.code, "name": u.name, "share": u.share })).collect::<Vec<_>>(),
         "series": s.rule.series(e, i, full),
+        "funnel": funnel(&props),
     })))
+}
+
+/// The service funnel of an area from its served properties: per step (in [`Service::ALL`]
+/// order) the households (null when withheld), the share of the step before (from the second
+/// step) and the share of the households reached.
+fn funnel(props: &serde_json::Map<String, Value>) -> Value {
+    let reached = props.get("households_reached").and_then(Value::as_u64);
+    let mut before: Option<Option<u64>> = None;
+    let steps: Vec<Value> = Service::ALL
+        .iter()
+        .map(|s| {
+            let n = props
+                .get(&format!("households_{}", s.as_str()))
+                .and_then(Value::as_u64);
+            let share = |of: Option<u64>| match (n, of) {
+                (Some(n), Some(d)) if d > 0 => json!(n as f64 / d as f64),
+                _ => Value::Null,
+            };
+            let step = json!({
+                "service": s.as_str(),
+                "households": n,
+                "of_previous": before.map_or(Value::Null, share),
+                "of_reached": share(reached),
+            });
+            before = Some(n);
+            step
+        })
+        .collect();
+    Value::Array(steps)
 }
 
 /// True when the request's token may see area `i` without the small-count rule: an admin, a
@@ -715,10 +840,11 @@ fn sees_in_full(live: &live::Live, headers: &axum::http::HeaderMap, e: &Engine, 
 }
 
 #[utoipa::path(get, path = "/api/priorities", tag = "read", summary = "Areas ranked by members needed, with reasons in English and Vietnamese",
-    params(("level" = Option<Level>, Query, description = "the level (default ward)"), ("limit" = Option<u64>, Query, minimum = 1, maximum = 5000, description = "rows (default 20)")),
+    params(("level" = Option<Level>, Query, description = "the level (default ward)"), ("limit" = Option<u64>, Query, minimum = 1, maximum = 5000, description = "rows (default 20)"), ("as_of" = Option<String>, Query, format = Date, description = "figures as of this campaign day (YYYY-MM-DD): from the visits up to that day only; a day at or after the last day with data gives today's")),
     responses((status = 200, body = schema::Priorities), (status = 400, body = schema::Error)))]
 async fn priorities(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
-    params::only(&q, &["level", "limit"])?;
+    params::only(&q, &["level", "limit", "as_of"])?;
+    let s = asked(s, &q).await?;
     let level = params::level(&q, Level::Ward)?;
     let limit = params::number(&q, "limit", 20, 1..=MAX_PRIORITIES)?;
     let items: Vec<Value> = s

@@ -294,17 +294,19 @@ struct Page {
     limit: usize,
     offset: usize,
     bbox: Option<Vec<Rect<f64>>>,
+    as_of: Option<chrono::NaiveDate>,
 }
 
 impl Page {
     fn parse(q: &HashMap<String, String>) -> Result<Self, ApiError> {
-        params::only(q, &["limit", "offset", "bbox"])?;
+        params::only(q, &["limit", "offset", "bbox", "as_of"])?;
         let limit = params::number(q, "limit", DEFAULT_LIMIT, 1..=MAX_LIMIT)?;
         let offset = params::number(q, "offset", 0, 0..=u64::from(u32::MAX))?;
         Ok(Self {
             limit: usize::try_from(limit).unwrap_or(usize::MAX),
             offset: usize::try_from(offset).unwrap_or(usize::MAX),
             bbox: parse_bbox(q)?,
+            as_of: params::as_of(q)?,
         })
     }
 
@@ -319,6 +321,9 @@ impl Page {
                     _ => (-180.0, 180.0),
                 };
                 let _ = write!(h, "&bbox={w},{},{e},{}", boxes[0].min().y, boxes[0].max().y);
+            }
+            if let Some(d) = self.as_of {
+                let _ = write!(h, "&as_of={d}");
             }
             h
         };
@@ -420,6 +425,7 @@ fn cell_feature(h: &ShownCell) -> Value {
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 10000, description = "features per page (default 10)"),
         ("offset" = Option<u64>, Query, minimum = 0, maximum = 4294967295u64, description = "features skipped (the `next` link sets it)"),
         ("bbox" = Option<String>, Query, description = "west,south,east,north in CRS84 (or 6 numbers with heights): features whose geometry intersects the box"),
+        ("as_of" = Option<String>, Query, format = Date, description = "figures as of this campaign day (YYYY-MM-DD)"),
     ),
     responses((status = 200, body = super::schema::OgcItems, content_type = "application/geo+json"), (status = 400, body = super::schema::Error), (status = 404, body = super::schema::Error)))]
 pub(super) async fn items(
@@ -429,8 +435,9 @@ pub(super) async fn items(
     headers: HeaderMap,
     axum::Extension(expensive): axum::Extension<server::Expensive>,
 ) -> Result<Response, ApiError> {
-    let c = Collection::find(&s, &id)?;
     let page = Page::parse(&q)?;
+    let s = super::asked(s, &q).await?;
+    let c = Collection::find(&s, &id)?;
     let items = format!("{}/collections/{id}/items", base(&headers));
     let stamp = s.built_at.clone();
     let head = move |matched: usize, returned: usize, links: Vec<Value>| {
@@ -506,6 +513,7 @@ pub(super) async fn items(
     params(
         ("collectionId" = String, Path, description = "a collection id from /ogc/collections"),
         ("featureId" = String, Path, description = "an area code, or an H3 cell index"),
+        ("as_of" = Option<String>, Query, format = Date, description = "figures as of this campaign day (YYYY-MM-DD)"),
     ),
     responses((status = 200, body = super::schema::OgcFeature, content_type = "application/geo+json"), (status = 400, body = super::schema::Error), (status = 404, body = super::schema::Error)))]
 pub(super) async fn item(
@@ -515,7 +523,8 @@ pub(super) async fn item(
     headers: HeaderMap,
     axum::Extension(expensive): axum::Extension<server::Expensive>,
 ) -> Result<Response, ApiError> {
-    params::only(&q, &[])?;
+    params::only(&q, &["as_of"])?;
+    let s = super::asked(s, &q).await?;
     let c = Collection::find(&s, &id)?;
     let missing = || ApiError::NotFound(format!("no feature {fid:?} in collection {id:?}"));
     let mut feature = match c {

@@ -139,3 +139,19 @@ pub fn bbox(q: &HashMap<String, String>) -> Result<Option<BBox>, ApiError> {
         Err(bad())
     }
 }
+
+/// `as_of`: a day of the campaign as `YYYY-MM-DD`, or none.
+///
+/// # Errors
+/// A 400 naming the value when it is not such a date.
+pub fn as_of(q: &HashMap<String, String>) -> Result<Option<chrono::NaiveDate>, ApiError> {
+    q.get("as_of")
+        .map(|v| {
+            chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+                ApiError::BadRequest(format!(
+                    "parameter `as_of`: {v:?}; expected a date YYYY-MM-DD"
+                ))
+            })
+        })
+        .transpose()
+}

@@ -42,6 +42,19 @@ impl Publisher {
         })
     }
 
+    /// The last release of `which`.
+    #[must_use]
+    pub fn last(&self, which: Published) -> Release {
+        let memory = match which {
+            Published::Areas => &self.areas,
+            Published::Hexes => &self.hexes,
+        };
+        memory
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     /// Runs `protect` against the last release of `which` and keeps the release it returns as
     /// the last. One at a time per table, so releases follow each other.
     pub fn publish<T>(

@@ -176,6 +176,21 @@ pub struct AreaDetail {
     children: Vec<AreaLink>,
     former_units: Vec<FormerUnit>,
     series: Series,
+    /// The service funnel, one step per service in order.
+    funnel: Vec<FunnelStep>,
+}
+
+/// One step of an area's service funnel (see README, "Service funnel").
+#[derive(ToSchema)]
+pub struct FunnelStep {
+    /// The service.
+    service: crate::model::Service,
+    /// Households with any visit of the service (null when withheld).
+    households: Option<u64>,
+    /// `households` over the step before's (none for the first step, or when unknown or 0).
+    of_previous: Option<f64>,
+    /// `households` over the households reached.
+    of_reached: Option<f64>,
 }
 
 /// `GET /api/priorities`.

@@ -341,6 +341,7 @@ fn tile_of(z: &str, x: &str, y: &str) -> Result<TileId, ApiError> {
         ("z" = u8, Path, minimum = 0, maximum = 22, description = "zoom"),
         ("x" = u32, Path, description = "column, 0 … 2^z − 1"),
         ("y" = String, Path, description = "row, 0 … 2^z − 1, then `.mvt`"),
+        ("as_of" = Option<String>, Query, format = Date, description = "figures as of this campaign day (YYYY-MM-DD)"),
     ),
     responses((status = 200, body = Vec<u8>, content_type = "application/vnd.mapbox-vector-tile"), (status = 204, description = "no feature in this tile"), (status = 304, description = "unchanged since the ETag sent"), (status = 400, body = super::schema::Error), (status = 404, body = super::schema::Error)))]
 pub(super) async fn tile(
@@ -350,7 +351,8 @@ pub(super) async fn tile(
     headers: HeaderMap,
     axum::Extension(expensive): axum::Extension<server::Expensive>,
 ) -> Result<Response, ApiError> {
-    params::only(&q, &[])?;
+    params::only(&q, &["as_of"])?;
+    let s = super::asked(s, &q).await?;
     let layer = find(&s, &layer)?;
     let tile = tile_of(&z, &x, &y)?;
     let key = (layer, tile);
@@ -430,7 +432,8 @@ fn fields(s: &AppState, layer: TileLayer) -> Map<String, Value> {
 }
 
 /// A layer's TileJSON 3.0.0.
-fn tilejson(s: &AppState, layer: TileLayer, base: &str) -> Value {
+fn tilejson(s: &AppState, layer: TileLayer, base: &str, as_of: Option<chrono::NaiveDate>) -> Value {
+    let query = as_of.map_or_else(String::new, |d| format!("?as_of={d}"));
     let id = layer.id();
     let level = match layer {
         TileLayer::Areas(l) => l,
@@ -453,7 +456,7 @@ fn tilejson(s: &AppState, layer: TileLayer, base: &str) -> Value {
         "version": "1.0.0",
         "scheme": "xyz",
         "format": "pbf",
-        "tiles": [format!("{base}/tiles/{id}/{{z}}/{{x}}/{{y}}.mvt")],
+        "tiles": [format!("{base}/tiles/{id}/{{z}}/{{x}}/{{y}}.mvt{query}")],
         "minzoom": 0,
         "maxzoom": MAX_ANNOUNCED_ZOOM,
         "bounds": bounds,
@@ -469,7 +472,7 @@ fn tilejson(s: &AppState, layer: TileLayer, base: &str) -> Value {
 }
 
 #[utoipa::path(get, path = "/tiles/{layer}", tag = "tiles", summary = "A layer's TileJSON 3.0.0 (`/tiles/wards.json`)",
-    params(("layer" = String, Path, description = "a layer id from /tiles, then `.json`")),
+    params(("layer" = String, Path, description = "a layer id from /tiles, then `.json`"), ("as_of" = Option<String>, Query, format = Date, description = "tiles as of this campaign day (YYYY-MM-DD)")),
     responses((status = 200, body = Object), (status = 400, body = super::schema::Error), (status = 404, body = super::schema::Error)))]
 pub(super) async fn tilejson_route(
     Snap(s): Snap,
@@ -477,7 +480,8 @@ pub(super) async fn tilejson_route(
     Query(q): Q,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    params::only(&q, &[])?;
+    params::only(&q, &["as_of"])?;
+    let as_of = params::as_of(&q)?;
     let id = name.strip_suffix(".json").ok_or_else(|| {
         ApiError::NotFound(format!(
             "no {name:?}: a layer's TileJSON is /tiles/{{layer}}.json"
@@ -488,6 +492,7 @@ pub(super) async fn tilejson_route(
         &s,
         layer,
         &super::ogc::host_url(&headers),
+        as_of,
     )))
 }
 

@@ -27,6 +27,12 @@
 //! [`crate::projection`].
 //!
 //! A household is *reached* once, in the area of its earliest visit inside any area.
+//!
+//! The *service funnel* (`households_<service>`) counts, in that same area, the households with
+//! at least one visit (inside any area) of each service: VNeID installed → VNeID activated →
+//! public-service (DVC) account → online bill payment → QR payment. A household counts for a
+//! step once, however many such visits it had, and whether or not it counted for the steps
+//! before; the conversion between steps is the ratio of their counts.
 
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -157,6 +163,12 @@ pub struct Totals {
     pub daily_new_households: Vec<u64>,
     /// Visits per campaign day and service ([`Service::ALL`] order).
     pub daily_service: Vec<[u64; 5]>,
+    /// The service funnel: households (counted where they are reached) with any visit of each
+    /// service, in [`Service::ALL`] order.
+    pub funnel: [u64; 5],
+    /// Per campaign day and service: households whose first visit of that service was that day
+    /// (their sum over days is `funnel`).
+    pub daily_funnel: Vec<[u64; 5]>,
     /// Neighbourhoods at or below this area.
     pub neighbourhoods: u64,
     /// Of those, how many lack a TNTN team of ≥ `tntn_min_members`.
@@ -183,6 +195,7 @@ impl Totals {
             daily_visits: vec![0; days],
             daily_new_households: vec![0; days],
             daily_service: vec![[0; 5]; days],
+            daily_funnel: vec![[0; 5]; days],
             daily_members: vec![0; days],
             ..Self::default()
         }
@@ -212,6 +225,14 @@ impl Totals {
             *a += b;
         }
         for (a, b) in self.daily_service.iter_mut().zip(&other.daily_service) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        for (a, b) in self.funnel.iter_mut().zip(other.funnel) {
+            *a += b;
+        }
+        for (a, b) in self.daily_funnel.iter_mut().zip(&other.daily_funnel) {
             for (x, y) in a.iter_mut().zip(b) {
                 *x += y;
             }
@@ -337,6 +358,21 @@ pub struct Figures {
     /// See `visits_vneid_install`.
     #[schema(nullable)]
     pub visits_qr_payment: u64,
+    /// The service funnel: distinct households reached here with any visit installing VNeID.
+    #[schema(nullable)]
+    pub households_vneid_install: u64,
+    /// ... with any visit activating VNeID (level 2).
+    #[schema(nullable)]
+    pub households_vneid_activation: u64,
+    /// ... with any visit opening a public-service (DVC) account.
+    #[schema(nullable)]
+    pub households_dvc_account: u64,
+    /// ... with any visit paying a bill online.
+    #[schema(nullable)]
+    pub households_online_payment: u64,
+    /// ... with any visit paying by QR code.
+    #[schema(nullable)]
+    pub households_qr_payment: u64,
     /// Visits per member per day in the recent window.
     pub visits_per_member_day: Option<f64>,
     /// Households first reached per day in the recent window.
@@ -419,6 +455,11 @@ pub fn figures(
         visits_dvc_account: t.per_service[Service::DvcAccount.index()],
         visits_online_payment: t.per_service[Service::OnlinePayment.index()],
         visits_qr_payment: t.per_service[Service::QrPayment.index()],
+        households_vneid_install: t.funnel[Service::VneidInstall.index()],
+        households_vneid_activation: t.funnel[Service::VneidActivation.index()],
+        households_dvc_account: t.funnel[Service::DvcAccount.index()],
+        households_online_payment: t.funnel[Service::OnlinePayment.index()],
+        households_qr_payment: t.funnel[Service::QrPayment.index()],
         visits_per_member_day: {
             let member_days = sum_window(&t.daily_members, w);
             (member_days > 0).then(|| visits_in_window / member_days as f64)

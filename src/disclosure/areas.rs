@@ -38,6 +38,7 @@ struct Cells {
     households: usize,
     visits: usize,
     services: [usize; 5],
+    funnel: [usize; 5],
     window_new: usize,
     window_visits: usize,
     daily_new: Vec<usize>,
@@ -54,6 +55,8 @@ pub struct Withheld {
     pub visits: bool,
     /// Visits per service ([`Service::ALL`] order).
     pub services: [bool; 5],
+    /// The service funnel's households per service ([`Service::ALL`] order).
+    pub funnel: [bool; 5],
     /// The pace of the recent window and the projections made from it.
     pub window_new: bool,
     /// Visits per member-day in the recent window.
@@ -119,6 +122,10 @@ fn add_cells(
     let households = cell(t, totals.households_reached, "households", None);
     let visits = cell(t, totals.visits, "visits", None);
     let services = Service::ALL.map(|s| cell(t, totals.per_service[s.index()], s.as_str(), None));
+    let funnel = Service::ALL.map(|s| {
+        let what = format!("households_{}", s.as_str());
+        cell(t, totals.funnel[s.index()], &what, None)
+    });
     let window_new = cell(
         t,
         sum(&totals.daily_new_households, w.0, w.1),
@@ -167,13 +174,14 @@ fn add_cells(
         daily_visits[w.0.min(days)..(w.0 + w.1).min(days)].to_vec(),
     );
     t.follow(households, visits);
-    for s in services {
+    for s in services.into_iter().chain(funnel) {
         t.follow(households, s);
     }
     Cells {
         households,
         visits,
         services,
+        funnel,
         window_new,
         window_visits,
         daily_new,
@@ -194,6 +202,21 @@ impl AreaRule {
     /// published before (see [`super::release`]); returns the rule and what it publishes.
     #[must_use]
     pub fn after(engine: &Engine, k: u64, prev: &Release) -> (Self, Release) {
+        Self::build(engine, k, prev, false)
+    }
+
+    /// The rule for `engine` as of a past day ([`Engine::until`]), which is not published into
+    /// the release chain: protected against `current` (the release of the newest snapshot: a
+    /// count of a past day is shown only when it equals the newest one shown or differs from
+    /// it by at least k, and what the newest withholds stays withheld), with the per-service
+    /// counts (visits and funnel) withheld, since two past days apart would give one day's
+    /// per-service counts, which no release protects.
+    #[must_use]
+    pub fn past(engine: &Engine, k: u64, current: &Release) -> Self {
+        Self::build(engine, k, current, true).0
+    }
+
+    fn build(engine: &Engine, k: u64, prev: &Release, past: bool) -> (Self, Release) {
         let days = (engine.as_of_day() + 1) as usize;
         let w = window(engine.campaign(), engine.as_of_day());
         let mut t = Table::new();
@@ -231,6 +254,7 @@ impl AreaRule {
             relate(p.window_visits, kids().map(|c| c.window_visits).collect());
             for s in 0..5 {
                 relate(p.services[s], kids().map(|c| c.services[s]).collect());
+                relate(p.funnel[s], kids().map(|c| c.funnel[s]).collect());
             }
             for d in 0..days {
                 relate(p.daily_new[d], kids().map(|c| c.daily_new[d]).collect());
@@ -242,6 +266,9 @@ impl AreaRule {
             }
         }
         t.against(prev, false);
+        if past {
+            t.keep_withheld(prev);
+        }
         t.protect(k);
         let hidden = |c: &[usize]| c.iter().map(|&c| t.hidden(c)).collect::<Vec<_>>();
         let withheld = cells
@@ -249,7 +276,8 @@ impl AreaRule {
             .map(|c| Withheld {
                 households: t.hidden(c.households),
                 visits: t.hidden(c.visits),
-                services: c.services.map(|s| t.hidden(s)),
+                services: c.services.map(|s| past || t.hidden(s)),
+                funnel: c.funnel.map(|s| past || t.hidden(s)),
                 window_new: t.hidden(c.window_new),
                 window_visits: t.hidden(c.window_visits),
                 daily_new: hidden(&c.daily_new),
@@ -308,6 +336,9 @@ impl AreaRule {
         for s in Service::ALL {
             if w.services[s.index()] {
                 null(&format!("visits_{}", s.as_str()));
+            }
+            if w.funnel[s.index()] {
+                null(&format!("households_{}", s.as_str()));
             }
         }
         props.insert("withheld".into(), json!(w.projected()));

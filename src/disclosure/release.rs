@@ -239,6 +239,19 @@ impl Table {
         }
     }
 
+    /// Withholds every named cell that `prev` withheld (for a table that must show no more of
+    /// those cells than `prev` did).
+    pub fn keep_withheld(&mut self, prev: &Release) {
+        for c in 0..self.keys.len() {
+            if self.keys[c]
+                .and_then(|k| prev.cells.get(&k))
+                .is_some_and(|&(_, h)| h)
+            {
+                self.hide(c);
+            }
+        }
+    }
+
     /// What this table publishes, after [`Table::protect`], for the next snapshot to be protected
     /// against.
     #[must_use]

@@ -30,8 +30,8 @@ pub struct Tally {
     /// neighbourhood but inside such a ward counts for the ward itself (its part that no
     /// neighbourhood map covers).
     uncovered: Option<(AreaIndex, Vec<usize>)>,
-    /// First visit of each household: (ts, visit id, area position). Grows with households.
-    firsts: FxHashMap<u64, (i64, u64, u32)>,
+    /// Each household's first visit and the first day of each service. Grows with households.
+    firsts: FxHashMap<u64, Household>,
     hex: HexCounts,
     population_cells: HashMap<CellIndex, f64>,
     start_day: i64,
@@ -40,6 +40,20 @@ pub struct Tally {
     /// The newest store batch included (0: none, or not from a store).
     last_batch: i64,
 }
+
+/// A household as the tally knows it.
+struct Household {
+    /// Its first visit (earliest time, then smallest id): the time, the id and the area.
+    ts: i64,
+    visit: u64,
+    area: u32,
+    /// Per service ([`crate::model::Service::ALL`] order): the campaign day of its first visit
+    /// of that service, or [`NEVER`].
+    service_day: [u16; 5],
+}
+
+/// No visit of the service yet.
+const NEVER: u16 = u16::MAX;
 
 impl Tally {
     /// No visits yet, over `leaves` (positions in the area list) and their geometries.
@@ -116,47 +130,69 @@ impl Tally {
             t.daily_visits[d] += 1;
             t.daily_service[d][service] += 1;
             // The household is reached on its first visit (earliest time, then smallest id).
-            let key = (
-                ts,
-                visits.visit_id[i],
-                u32::try_from(area).expect("areas fit u32"),
-            );
-            let moved = match self.firsts.entry(visits.household[i]) {
+            let area32 = u32::try_from(area).expect("areas fit u32");
+            let day16 = u16::try_from(d).expect("campaigns are at most 3,650 days");
+            let (start_day, days) = (self.start_day, self.days);
+            let h = match self.firsts.entry(visits.household[i]) {
                 std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(key);
-                    None
+                    let t = &mut own[area];
+                    t.households_reached += 1;
+                    t.daily_new_households[d] += 1;
+                    e.insert(Household {
+                        ts,
+                        visit: visits.visit_id[i],
+                        area: area32,
+                        service_day: [NEVER; 5],
+                    })
                 }
-                std::collections::hash_map::Entry::Occupied(mut e) => {
-                    let old = *e.get();
-                    if (key.0, key.1) < (old.0, old.1) {
-                        e.insert(key);
-                        Some(old)
-                    } else {
-                        continue;
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    let h = e.into_mut();
+                    if (ts, visits.visit_id[i]) < (h.ts, h.visit) {
+                        // Reached earlier, maybe elsewhere: it and its funnel steps move.
+                        let old_day =
+                            usize::try_from(day_index(start_day, days, h.ts)).expect("in window");
+                        let from = &mut own[h.area as usize];
+                        from.households_reached -= 1;
+                        from.daily_new_households[old_day] -= 1;
+                        for (s, &sd) in h.service_day.iter().enumerate() {
+                            if sd != NEVER {
+                                from.funnel[s] -= 1;
+                                from.daily_funnel[usize::from(sd)][s] -= 1;
+                            }
+                        }
+                        let to = &mut own[area];
+                        to.households_reached += 1;
+                        to.daily_new_households[d] += 1;
+                        for (s, &sd) in h.service_day.iter().enumerate() {
+                            if sd != NEVER {
+                                to.funnel[s] += 1;
+                                to.daily_funnel[usize::from(sd)][s] += 1;
+                            }
+                        }
+                        (h.ts, h.visit, h.area) = (ts, visits.visit_id[i], area32);
                     }
+                    h
                 }
             };
-            if let Some((old_ts, _, old_area)) = moved {
-                let old_day = usize::try_from(self.day_of(old_ts)).expect("in window");
-                let t = &mut own[old_area as usize];
-                t.households_reached -= 1;
-                t.daily_new_households[old_day] -= 1;
+            // The funnel step of this visit's service, counted on its first day.
+            let first = h.service_day[service];
+            if first == NEVER || day16 < first {
+                let t = &mut own[h.area as usize];
+                if first == NEVER {
+                    t.funnel[service] += 1;
+                } else {
+                    t.daily_funnel[usize::from(first)][service] -= 1;
+                }
+                t.daily_funnel[d][service] += 1;
+                h.service_day[service] = day16;
             }
-            let t = &mut own[area];
-            t.households_reached += 1;
-            t.daily_new_households[d] += 1;
         }
         self.hex.add(&visits.lon, &visits.lat, &visits.household);
         outside
     }
 
     fn day_of(&self, ts: i64) -> i64 {
-        let day = ts.div_euclid(DAY_MS) - self.start_day;
-        debug_assert!(
-            (0..self.days).contains(&day),
-            "visits are inside the window"
-        );
-        day
+        day_index(self.start_day, self.days, ts)
     }
 
     /// The last day with a visit, counted from the campaign start.
@@ -168,6 +204,14 @@ impl Tally {
     pub(super) fn hexes(&self) -> Vec<HexStats> {
         hex::hex_layer(&self.hex.counts(), &self.population_cells)
     }
+}
+
+/// The campaign day of `ts` (local milliseconds) for a campaign of `days` days from `start_day`
+/// (days since 1970-01-01).
+fn day_index(start_day: i64, days: i64, ts: i64) -> i64 {
+    let day = ts.div_euclid(DAY_MS) - start_day;
+    debug_assert!((0..days).contains(&day), "visits are inside the window");
+    day
 }
 
 impl Engine {
@@ -207,7 +251,10 @@ impl Engine {
         visit_report.rows_read += visits.len();
         visit_report.rows_accepted += visits.len();
         let mut points = self.points.clone();
-        points.push(Arc::new(VisitPoints::of(visits)));
+        points.push(Arc::new(VisitPoints::of(
+            visits.clone(),
+            self.campaign.start,
+        )));
         Self {
             areas: Arc::clone(&self.areas),
             by_code: Arc::clone(&self.by_code),
@@ -227,6 +274,7 @@ impl Engine {
             hex_resolution: self.hex_resolution,
             synthetic: self.synthetic,
             ranked: Default::default(),
+            until: None,
         }
     }
 }

@@ -318,6 +318,7 @@ impl Engine {
         let hexes = tally.hexes();
         phase("H3 layer");
         tracing::info!(areas = areas.len(), teams = teams.len(), visits = visits.len(), outside, %as_of, "engine loaded");
+        let campaign_start = campaign.start;
         let engine = Self {
             areas: Arc::new(areas),
             by_code: Arc::new(by_code),
@@ -332,15 +333,12 @@ impl Engine {
             hexes,
             population,
             own,
-            points: vec![Arc::new(VisitPoints {
-                lon: visits.lon,
-                lat: visits.lat,
-                household: visits.household,
-            })],
+            points: vec![Arc::new(VisitPoints::of(visits, campaign_start))],
             leaves,
             hex_resolution,
             synthetic,
             ranked: Default::default(),
+            until: None,
         };
         Ok((engine, tally))
     }

@@ -13,6 +13,7 @@
 mod apply;
 mod inputs;
 mod load;
+mod past;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -141,6 +142,9 @@ pub struct Engine {
     synthetic: bool,
     /// The ranking of each level, computed on first use (figures do not change after load).
     ranked: [OnceLock<Vec<Priority>>; 4],
+    /// For an engine as of a past day ([`Engine::until`]): the last campaign day whose visits
+    /// count; `None` for all of them.
+    until: Option<u16>,
 }
 
 /// The visit columns an engine keeps after loading.
@@ -148,14 +152,25 @@ struct VisitPoints {
     lon: Vec<f64>,
     lat: Vec<f64>,
     household: Vec<u64>,
+    /// Campaign day (0 = start) of each visit: what an engine as of a past day keeps.
+    day: Vec<u16>,
 }
 
 impl VisitPoints {
-    fn of(visits: &Visits) -> Self {
+    /// The kept columns of `visits` (inside the window of a campaign starting on `start`).
+    fn of(visits: Visits, start: NaiveDate) -> Self {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+        let start_day = start.signed_duration_since(epoch).num_days();
+        let day = visits
+            .ts_local_ms
+            .iter()
+            .map(|ts| u16::try_from(ts.div_euclid(DAY_MS) - start_day).unwrap_or(u16::MAX))
+            .collect();
         Self {
-            lon: visits.lon.clone(),
-            lat: visits.lat.clone(),
-            household: visits.household.clone(),
+            lon: visits.lon,
+            lat: visits.lat,
+            household: visits.household,
+            day,
         }
     }
 }
@@ -433,7 +448,15 @@ impl Engine {
     pub fn hex_counts(&self, res: Resolution) -> HashMap<h3o::CellIndex, (u64, u64)> {
         let mut counts = hex::HexCounts::new(res);
         for p in &self.points {
-            counts.add(&p.lon, &p.lat, &p.household);
+            match self.until {
+                None => counts.add(&p.lon, &p.lat, &p.household),
+                Some(last) => {
+                    let keep: Vec<usize> = (0..p.day.len()).filter(|&i| p.day[i] <= last).collect();
+                    let pick = |v: &[f64]| keep.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+                    let household: Vec<u64> = keep.iter().map(|&i| p.household[i]).collect();
+                    counts.add(&pick(&p.lon), &pick(&p.lat), &household);
+                }
+            }
         }
         counts.counts()
     }

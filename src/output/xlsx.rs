@@ -43,7 +43,7 @@ const fn col(key: &'static str, header: &'static str, kind: Kind) -> Column {
 }
 
 /// The ranked areas (`/api/priorities`).
-pub const PRIORITY_COLUMNS: [Column; 24] = [
+pub const PRIORITY_COLUMNS: [Column; 29] = [
     col("rank", "Hạng", Kind::Int),
     col("code", "Mã", Kind::Text),
     col("name", "Tên", Kind::Text),
@@ -60,6 +60,19 @@ pub const PRIORITY_COLUMNS: [Column; 24] = [
     col("members", "Thành viên", Kind::Int),
     col("residents_per_member", "Dân / thành viên", Kind::Int),
     col("visits", "Lượt thăm", Kind::Int),
+    col("households_vneid_install", "Hộ đã cài VNeID", Kind::Int),
+    col(
+        "households_vneid_activation",
+        "Hộ đã kích hoạt VNeID",
+        Kind::Int,
+    ),
+    col("households_dvc_account", "Hộ có tài khoản DVC", Kind::Int),
+    col(
+        "households_online_payment",
+        "Hộ thanh toán trực tuyến",
+        Kind::Int,
+    ),
+    col("households_qr_payment", "Hộ thanh toán QR", Kind::Int),
     col(
         "visits_per_member_day",
         "Lượt / thành viên / ngày",

@@ -68,12 +68,14 @@ fn assert_oracle(engine: &Engine, all: &Visits, what: &str) {
         .timestamp_millis();
     let day = |ts: i64| ((ts - start) / 86_400_000) as usize;
     let mut first: std::collections::HashMap<u64, (i64, u64, u32)> = Default::default();
+    let mut services: std::collections::HashMap<u64, [bool; 5]> = Default::default();
     let mut visits = vec![0_u64; leaves.len()];
     for i in 0..all.len() {
         if at[i] == phuso::join::OUTSIDE {
             continue;
         }
         visits[at[i] as usize] += 1;
+        services.entry(all.household[i]).or_default()[all.service[i] as usize] = true;
         let key = (all.ts_local_ms[i], all.visit_id[i], at[i]);
         let e = first.entry(all.household[i]).or_insert(key);
         if key < *e {
@@ -82,9 +84,14 @@ fn assert_oracle(engine: &Engine, all: &Visits, what: &str) {
     }
     let mut reached = vec![0_u64; leaves.len()];
     let mut daily = vec![vec![0_u64; engine.campaign().days as usize]; leaves.len()];
-    for &(ts, _, leaf) in first.values() {
+    // The funnel: each household in the leaf of its first visit, once per service it had.
+    let mut funnel = vec![[0_u64; 5]; leaves.len()];
+    for (h, &(ts, _, leaf)) in &first {
         reached[leaf as usize] += 1;
         daily[leaf as usize][day(ts)] += 1;
+        for (s, &had) in services[h].iter().enumerate() {
+            funnel[leaf as usize][s] += u64::from(had);
+        }
     }
     for (k, &l) in leaves.iter().enumerate() {
         let own = &engine.own_totals()[l];
@@ -95,6 +102,11 @@ fn assert_oracle(engine: &Engine, all: &Visits, what: &str) {
             "{what}: {code} households"
         );
         assert_eq!(own.daily_new_households, daily[k], "{what}: {code} per day");
+        assert_eq!(own.funnel, funnel[k], "{what}: {code} funnel");
+        let by_days: Vec<u64> = (0..5)
+            .map(|s| own.daily_funnel.iter().map(|d| d[s]).sum())
+            .collect();
+        assert_eq!(by_days, funnel[k], "{what}: {code} funnel by first day");
     }
     let outside = at.iter().filter(|&&a| a == phuso::join::OUTSIDE).count() as u64;
     assert_eq!(engine.outside(), outside, "{what}: outside");

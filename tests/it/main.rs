@@ -15,6 +15,7 @@ mod join_oracle;
 mod load;
 mod ogc;
 mod own_files;
+mod past;
 mod planning;
 mod reports;
 mod store;

@@ -226,3 +226,83 @@ fn hex_invariants() {
     let pop: f64 = hexes.iter().map(|h| h.population_est).sum();
     assert!((pop - 1_700.0).abs() < 1e-6, "{pop}");
 }
+
+#[test]
+fn hand_computed_service_funnel() {
+    let e = load();
+    let funnel = |code: &str| {
+        let f = fig(&e, code);
+        [
+            f.households_vneid_install,
+            f.households_vneid_activation,
+            f.households_dvc_account,
+            f.households_online_payment,
+            f.households_qr_payment,
+        ]
+    };
+    // N1: h1 (install, then DVC), h2 and h4 (install), h6 (online payment).
+    assert_eq!(funnel("90001-01"), [3, 0, 1, 1, 0]);
+    // N2: h3 (activation), h5 (QR).
+    assert_eq!(funnel("90001-02"), [0, 1, 0, 0, 1]);
+    assert_eq!(funnel("90002-01"), [0; 5]);
+    assert_eq!(funnel("90001"), [3, 1, 1, 1, 1]);
+    assert_eq!(funnel("99"), [3, 1, 1, 1, 1]);
+}
+
+#[test]
+fn hand_computed_figures_as_of_a_past_day() {
+    let e = load();
+    let day = |d: u32| NaiveDate::from_ymd_opt(2025, 10, d).unwrap();
+    assert!(e.until(day(3)).unwrap().is_none(), "the last day with data");
+    assert!(e.until(day(9)).unwrap().is_none(), "after it");
+    let Err(err) = e.until(NaiveDate::from_ymd_opt(2025, 9, 30).unwrap()) else {
+        panic!("a day before the start is refused")
+    };
+    assert!(
+        err.contains("2025-09-30") && err.contains("2025-10-01"),
+        "{err}"
+    );
+
+    // Up to 2 October: N1 has visits 1, 2, 4, 5 (h1, h2, h4; h1 installed then DVC), N2 has 3
+    // and 6 (h3, h5).
+    let p = e.until(day(2)).unwrap().unwrap();
+    assert_eq!(p.as_of(), day(2));
+    let n1 = fig(&p, "90001-01");
+    assert_eq!(
+        (
+            n1.visits,
+            n1.households_reached,
+            n1.visits_vneid_install,
+            n1.visits_dvc_account,
+            n1.visits_online_payment
+        ),
+        (4, 3, 3, 1, 0)
+    );
+    assert_eq!(
+        (
+            n1.households_vneid_install,
+            n1.households_dvc_account,
+            n1.households_online_payment
+        ),
+        (3, 1, 0)
+    );
+    // Window (2 days): days 0–1, 3 new households → 1.5 a day; rate 3 / (4 × 2) = 0.375;
+    // remaining 30 − 3 = 27; 9 days left: ceil(27 / (0.375 × 9)) = 8 members, 8 − 4 = 4.
+    assert!((n1.new_households_per_day - 1.5).abs() < 1e-12);
+    assert_eq!(n1.remaining_households, 27);
+    assert_eq!(n1.members_needed, 4);
+    let w1 = fig(&p, "90001");
+    assert_eq!((w1.visits, w1.households_reached), (6, 5));
+    assert_eq!(p.outside(), 0);
+    // Up to 1 October: visits 1, 2 in N1 and 3 in N2.
+    let p = e.until(day(1)).unwrap().unwrap();
+    assert_eq!(p.as_of(), day(1));
+    assert_eq!(
+        (
+            fig(&p, "90001-01").visits,
+            fig(&p, "90001-02").visits,
+            fig(&p, "99").households_reached
+        ),
+        (2, 1, 3)
+    );
+}
