@@ -33,6 +33,11 @@ const I18N = {
     data_changed: (d) => `Số liệu cập nhật lúc ${d}`, refreshed: 'Bản đồ đã cập nhật theo số liệu mới.',
     plan_name: 'Tên quyết định, vd. Quyết định 05/11', plan_save: 'Lưu kế hoạch', saved_plans: 'Kế hoạch đã lưu', choose: '— chọn —',
     plan_saved: (p) => `Đã lưu kế hoạch số ${p.id}: ${p.name} (${p.decided_on})`,
+    report: 'Báo cáo', report_area: 'Báo cáo in cho khu vực này', play: 'Phát lại chiến dịch', pause: 'Dừng',
+    day_label: (d) => `Ngày ${d.day}/${d.days} · ${d.date}${d.today ? ' (hôm nay)' : ''}`,
+    funnel: 'Các bước dịch vụ (hộ)', of_previous: 'so với bước trước',
+    svc_vneid_install: 'Cài VNeID', svc_vneid_activation: 'Kích hoạt VNeID', svc_dvc_account: 'Tài khoản DVC', svc_online_payment: 'Thanh toán trực tuyến', svc_qr_payment: 'Thanh toán QR',
+    funnel_past: 'Số hộ theo dịch vụ chỉ có cho hôm nay (ngày đã qua: ẩn để không suy ra được số nhỏ).',
   },
   en: {
     metric: 'Metric', level: 'Level', level_ward: 'Ward/commune', level_neighbourhood: 'Neighbourhood', level_district: 'Former district',
@@ -64,6 +69,11 @@ const I18N = {
     data_changed: (d) => `Data last changed ${d}`, refreshed: 'The map now shows the new data.',
     plan_name: 'Name of the decision, e.g. Decision 05/11', plan_save: 'Save plan', saved_plans: 'Saved plans', choose: '— choose —',
     plan_saved: (p) => `Saved as plan ${p.id}: ${p.name} (${p.decided_on})`,
+    report: 'Report', report_area: 'Printable report for this area', play: 'Replay the campaign', pause: 'Pause',
+    day_label: (d) => `Day ${d.day} of ${d.days} · ${d.date}${d.today ? ' (today)' : ''}`,
+    funnel: 'Service steps (households)', of_previous: 'of the step before',
+    svc_vneid_install: 'VNeID installed', svc_vneid_activation: 'VNeID activated', svc_dvc_account: 'DVC account', svc_online_payment: 'Online bill payment', svc_qr_payment: 'QR payment',
+    funnel_past: 'Households per service are shown for today only (withheld for past days so that no small count can be worked out).',
   },
 };
 
@@ -72,7 +82,7 @@ const METRICS = ['members_needed', 'density_per_km2', 'residents_per_member', 'c
 const HIGH_IS_BAD = { members_needed: true, density_per_km2: true, residents_per_member: true, coverage_ratio: false, days_to_target: true, pairs_short: true, plan_added_metric: true };
 const RAMP = ['#fff5eb', '#fdd0a2', '#fd8d3c', '#d94801', '#7f2704'];
 
-const state = { lang: 'vi', level: 'ward', metric: 'members_needed', areas: null, layer: null, hexLayer: null, hexData: null, summary: null, selected: null, priorities: [], plan: null, planAdded: {} };
+const state = { asOf: null, daySummary: null, playing: false, lang: 'vi', level: 'ward', metric: 'members_needed', areas: null, layer: null, hexLayer: null, hexData: null, summary: null, selected: null, priorities: [], plan: null, planAdded: {} };
 const t = (k) => { const s = I18N[state.lang][k] ?? k; return typeof s === 'string' ? s.replace('{k}', state.summary?.min_count ?? 5) : s; };
 // A figure the small-count rule withholds (null in the answer) says so instead of a value.
 const hid = (raw, shown) => (raw === null ? t('withheld') : shown);
@@ -80,6 +90,9 @@ const locale = () => (state.lang === 'vi' ? 'vi-VN' : 'en-US');
 const num = (x, digits = 0) => (x == null ? t('no_data') : new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(x));
 const date = (iso) => (iso ? new Intl.DateTimeFormat(state.lang === 'vi' ? 'vi-VN' : 'en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' }).format(new Date(iso + 'T00:00:00Z')) : t('never'));
 const fold = (s) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D').toLowerCase().replace(/\s+/g, ' ').trim();
+
+// The day the map shows: `as_of=` on every figure request, none for today.
+const asOfQ = (sep = '&') => (state.asOf ? `${sep}as_of=${state.asOf}` : '');
 
 async function getJson(url) {
   const r = await fetch(url, { headers: auth() });
@@ -215,7 +228,7 @@ function tooltip(p) {
 }
 
 async function loadAreas(fit) {
-  state.areas = await getJson(`/api/areas?level=${state.level}`);
+  state.areas = await getJson(`/api/areas?level=${state.level}${asOfQ()}`);
   if (state.layer) state.layer.remove();
   state.layer = L.geoJSON(state.areas, {
     style: () => ({ className: 'area' }),
@@ -235,7 +248,7 @@ async function loadAreas(fit) {
 
 async function loadPriorities() {
   const lvl = state.level === 'district' ? 'district' : state.level;
-  const d = await getJson(`/api/priorities?level=${lvl}&limit=15`);
+  const d = await getJson(`/api/priorities?level=${lvl}&limit=15${asOfQ()}`);
   state.priorities = d.items;
   renderPriorities();
 }
@@ -252,7 +265,7 @@ function renderPriorities() {
     li.addEventListener('click', () => select(p.code, true));
     ol.appendChild(li);
   }
-  const s = state.summary;
+  const s = state.daySummary || state.summary;
   if (s) {
     const line = t('summary')({ day: s.campaign.day, days: s.campaign.days, deadline: date(s.campaign.deadline), as_of: date(s.campaign.as_of) });
     // A province set up with `phuso init`: no visits yet, so no "0 %" that looks like a fact.
@@ -287,9 +300,23 @@ function chart(series, households, target) {
   </svg>`;
 }
 
+// The service funnel: one bar per step, as a share of the households reached, with the
+// conversion from the step before.
+function funnelChart(steps) {
+  if (!steps || steps.every((s) => s.households == null)) return `<h3>${t('funnel')}</h3><p class="muted small">${state.asOf ? t('funnel_past') : t('withheld')}</p>`;
+  const top = Math.max(1, ...steps.map((s) => s.households || 0));
+  const rows = steps.map((s) => {
+    const w = s.households == null ? 0 : (100 * s.households) / top;
+    const conv = s.of_previous == null ? '' : ` · ${num(s.of_previous * 100, 0)}% ${t('of_previous')}`;
+    const value = s.households == null ? t('withheld') : `${num(s.households)}${conv}`;
+    return `<div class="step" data-service="${s.service}"><span class="what">${t('svc_' + s.service)}</span><span class="bar"><i style="width:${w.toFixed(1)}%"></i></span><span class="value">${value}</span></div>`;
+  });
+  return `<h3>${t('funnel')}</h3><div class="funnel">${rows.join('')}</div>`;
+}
+
 async function select(code, focus) {
   state.selected = code;
-  const d = await getJson(`/api/areas/${encodeURIComponent(code)}`);
+  const d = await getJson(`/api/areas/${encodeURIComponent(code)}${asOfQ('?')}`);
   const a = d.area;
   document.getElementById('panel').hidden = false;
   document.getElementById('side').scrollTop = 0;
@@ -297,6 +324,8 @@ async function select(code, focus) {
   document.getElementById('panel-level').textContent = `${t(a.level)} · ${a.code}${d.parent ? ' · ' + d.parent.name : ''}`;
   document.getElementById('panel-reason').textContent = state.lang === 'vi' ? a.reason_vi : a.reason;
   document.getElementById('panel-chart').innerHTML = chart(d.series, a.households, state.summary.campaign.target_coverage);
+  document.getElementById('panel-funnel').innerHTML = funnelChart(d.funnel);
+  document.getElementById('panel-report').href = `report.html?code=${encodeURIComponent(a.code)}&lang=${state.lang}${asOfQ()}`;
   const rows = [
     ['population', num(a.population)], ['households', num(a.households)], ['area_km2', num(a.area_km2, 2)],
     ['density_per_km2', num(a.density_per_km2)], ['teams', num(a.teams)], ['members', num(a.members)],
@@ -389,6 +418,8 @@ function applyLanguage() {
   setAttribution();
   renderAccess();
   renderStatus();
+  if (state.summary) renderDay();
+  document.getElementById('report-link').href = `report.html?lang=${state.lang}${asOfQ()}`;
   if (state.hexLayer) drawHexLegend(Math.max(1, ...state.hexData.features.map((f) => f.properties.visits || 0)));
   if (state.selected) select(state.selected);
 }
@@ -522,6 +553,7 @@ async function refreshWhenChanged() {
     const s = await getJson('/api/summary');
     if (s.data_changed_at !== before || s.province.visits !== state.summary.province.visits) {
       state.summary = s;
+      setupSlider();
       await loadAreas(false);
       await loadPriorities();
       renderStatus();
@@ -561,12 +593,75 @@ async function openSavedPlan(id) {
   styleAreas();
 }
 
+// The time slider: day 1 … today; every figure on the page is that day's.
+function setupSlider() {
+  const c = state.summary.campaign;
+  const input = document.getElementById('day');
+  input.max = String(c.day);
+  if (!state.asOf) input.value = String(c.day);
+  renderDay();
+}
+
+function renderDay() {
+  const c = state.summary.campaign;
+  const n = Number(document.getElementById('day').value);
+  const iso = state.asOf || c.as_of;
+  document.getElementById('day-label').textContent = t('day_label')({ day: n, days: c.days, date: date(iso), today: !state.asOf });
+  document.getElementById('play').textContent = state.playing ? '❚❚' : '▶';
+  document.getElementById('play').title = t(state.playing ? 'pause' : 'play');
+}
+
+function dayIso(n) {
+  const d = new Date(state.summary.campaign.start + 'T00:00:00Z');
+  d.setUTCDate(d.getUTCDate() + n - 1);
+  return d.toISOString().slice(0, 10);
+}
+
+async function showDay(n) {
+  const today = state.summary.campaign.day;
+  state.asOf = n >= today ? null : dayIso(n);
+  document.getElementById('day').value = String(n);
+  state.daySummary = state.asOf ? await getJson(`/api/summary?as_of=${state.asOf}`) : null;
+  renderDay();
+  await loadAreas(false);
+  await loadPriorities();
+  if (state.selected) await select(state.selected);
+  document.getElementById('report-link').href = `report.html?lang=${state.lang}${asOfQ()}`;
+  document.body.dataset.day = String(n);
+}
+
+async function play() {
+  if (state.playing) { state.playing = false; renderDay(); return; }
+  state.playing = true;
+  const today = state.summary.campaign.day;
+  let n = Number(document.getElementById('day').value);
+  if (n >= today) n = 0;
+  while (state.playing && n < today) {
+    n += 1;
+    await showDay(n);
+    await new Promise((res) => setTimeout(res, 350));
+  }
+  state.playing = false;
+  renderDay();
+}
+
 async function main() {
   state.summary = await getJson('/api/summary');
   if (state.summary.basemap_url) L.tileLayer(state.summary.basemap_url, { maxZoom: 19 }).addTo(map);
   document.getElementById('metric').addEventListener('change', (e) => { state.metric = e.target.value; styleAreas(); });
   document.getElementById('level').addEventListener('change', async (e) => { state.level = e.target.value; await loadAreas(false); await loadPriorities(); });
   document.getElementById('hex-toggle').addEventListener('change', (e) => toggleHexes(e.target.checked));
+  document.getElementById('day').addEventListener('change', (e) => { state.playing = false; showDay(Number(e.target.value)); });
+  document.getElementById('day').addEventListener('input', () => { const n = Number(document.getElementById('day').value); document.getElementById('day-label').textContent = t('day_label')({ day: n, days: state.summary.campaign.days, date: date(dayIso(n)), today: n >= state.summary.campaign.day }); });
+  document.getElementById('play').addEventListener('click', () => play());
+  // A report opened from here carries the plan on screen, if any (through localStorage).
+  for (const id of ['report-link', 'panel-report']) {
+    document.getElementById(id).addEventListener('click', (e) => {
+      if (!state.plan) return;
+      localStorage.setItem('phuso-report-plan', JSON.stringify({ plan: state.plan, added: state.planAdded }));
+      if (!e.currentTarget.href.includes('plan=1')) e.currentTarget.href += '&plan=1';
+    });
+  }
   document.getElementById('lang').addEventListener('click', () => { state.lang = state.lang === 'vi' ? 'en' : 'vi'; applyLanguage(); });
   document.getElementById('search').addEventListener('input', (e) => search(e.target.value));
   const planFailed = (err) => { document.getElementById('plan-summary').textContent = String(err.message || err); };
@@ -586,6 +681,7 @@ async function main() {
   drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); if (e.dataTransfer.files[0]) uploadFile(e.dataTransfer.files[0]); });
   if (sessionStorage.getItem('phuso-token')) await signIn(sessionStorage.getItem('phuso-token'));
   applyLanguage();
+  setupSlider();
   renderStatus();
   await loadAreas(true);
   await loadPriorities();

@@ -749,7 +749,7 @@ async fn areas(
 }
 
 #[utoipa::path(get, path = "/api/areas/{code}", tag = "read", summary = "One area: figures, reasons, parent, children, former units, daily series (in full for an admin or a planner of its ward)",
-    params(("code" = String, Path, description = "area code")),
+    params(("code" = String, Path, description = "area code"), ("as_of" = Option<String>, Query, format = Date, description = "figures and series as of this campaign day (YYYY-MM-DD)")),
     responses((status = 200, body = schema::AreaDetail), (status = 400, body = schema::Error), (status = 404, body = schema::Error)))]
 async fn area(
     Snap(s): Snap,
@@ -758,7 +758,8 @@ async fn area(
     Query(q): Q,
     headers: axum::http::HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    params::only(&q, &[])?;
+    params::only(&q, &["as_of"])?;
+    let s = asked(s, &q).await?;
     let e = &s.engine;
     let i = e
         .position(&code)

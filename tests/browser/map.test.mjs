@@ -270,3 +270,120 @@ test('a planner saves the plan and reopens it', async () => {
   await other.page.close();
   await page.close();
 });
+
+// Text of a PDF (pdftotext from poppler-utils) and its page count (pdfinfo).
+function pdfText(file) {
+  const text = spawnSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+  assert.equal(text.status, 0, text.stderr);
+  const info = spawnSync('pdfinfo', [file], { encoding: 'utf8' });
+  const pages = Number(/Pages:\s+(\d+)/.exec(info.stdout)[1]);
+  const size = /Page size:\s+([\d.]+) x ([\d.]+)/.exec(info.stdout);
+  return { text: text.stdout, pages, size: [Number(size[1]), Number(size[2])] };
+}
+
+const viNum = (x) => new Intl.NumberFormat('vi-VN', { maximumFractionDigits: 0 }).format(x);
+
+test('time slider: a past day on the map and the list, replay, and the funnel in the panel', async () => {
+  const { page, failed } = await open({ width: 1400, height: 900 });
+  const summary = await page.evaluate(() => fetch('/api/summary').then((r) => r.json()));
+  const today = summary.campaign.day;
+  assert.equal(await page.locator('#day').getAttribute('max'), String(today));
+  assert.match(await page.locator('#day-label').textContent(), new RegExp(`^Ngày ${today}/${summary.campaign.days} .*hôm nay`));
+
+  // Day 10: the list and the map's figures are that day's.
+  await page.locator('#day').evaluate((el) => { el.value = '10'; el.dispatchEvent(new Event('change')); });
+  await page.waitForSelector('body[data-day="10"]');
+  const asOf = await page.evaluate(() => state.asOf);
+  const want = await page.evaluate((d) => fetch(`/api/priorities?level=ward&limit=15&as_of=${d}`).then((r) => r.json()), asOf);
+  const shown = await page.locator('#priorities li strong').allTextContents();
+  assert.deepEqual(shown, want.items.map((p) => p.name));
+  const needs = await page.locator('#priorities li .need').allTextContents();
+  assert.deepEqual(needs, want.items.map((p) => `+${viNum(p.members_needed)}`));
+  const now = await page.evaluate(() => fetch('/api/priorities?level=ward&limit=15').then((r) => r.json()));
+  assert.notDeepEqual(want.items.map((p) => p.members_needed), now.items.map((p) => p.members_needed), 'day 10 differs from today');
+  assert.match(await page.locator('#summary').textContent(), /^Ngày 10\//);
+  assert.match(await page.locator('#day-label').textContent(), /^Ngày 10\//);
+  const mapFigure = await page.evaluate(() => state.areas.features.find((f) => f.properties.code === '25975').properties.households_reached);
+  const dayFigure = await page.evaluate((d) => fetch(`/api/areas/25975?as_of=${d}`).then((r) => r.json()), asOf);
+  assert.equal(mapFigure, dayFigure.area.households_reached);
+
+  // The panel of a ward on a past day: its series ends that day; the funnel says why it is empty.
+  await page.locator('path.area[data-code="25975"]').dispatchEvent('click');
+  await page.waitForFunction(() => document.getElementById('panel-name').textContent === 'Phường An Phú');
+  assert.match(await page.locator('#panel-funnel').textContent(), /chỉ có cho hôm nay/);
+
+  // Replay from day 1: the days advance, then pause.
+  await page.locator('#day').evaluate((el) => { el.value = '1'; el.dispatchEvent(new Event('change')); });
+  await page.waitForSelector('body[data-day="1"]');
+  await page.click('#play');
+  await page.waitForSelector('body[data-day="3"]', { timeout: 60_000 });
+  await page.click('#play');
+  const stopped = Number(await page.evaluate(() => document.body.dataset.day));
+  await new Promise((r) => setTimeout(r, 2_000));
+  assert.ok(Number(await page.evaluate(() => document.body.dataset.day)) <= stopped + 1, 'paused');
+
+  // Back to today: the funnel of An Phú, step by step, as /api/areas/{code} says.
+  await page.locator('#day').evaluate((el, n) => { el.value = String(n); el.dispatchEvent(new Event('change')); }, today);
+  await page.waitForSelector(`body[data-day="${today}"]`);
+  await page.waitForSelector('#panel-funnel .step');
+  const detail = await page.evaluate(() => fetch('/api/areas/25975').then((r) => r.json()));
+  const steps = await page.locator('#panel-funnel .step .value').allTextContents();
+  assert.equal(steps.length, 5);
+  detail.funnel.forEach((s, i) => {
+    assert.ok(steps[i].startsWith(viNum(s.households)), `${s.service}: ${steps[i]}`);
+    if (i > 0) assert.ok(steps[i].includes(`${viNum(s.of_previous * 100)}% so với bước trước`), steps[i]);
+  });
+  assert.equal(await page.locator('#panel-funnel .step[data-service="vneid_install"] .what').textContent(), 'Cài VNeID');
+  await page.screenshot({ path: path.join(shots, 'browser-panel-funnel.png') });
+  assert.deepEqual(failed, []);
+  await page.close();
+});
+
+test('printed report: A4 PDF of a ward and of the province, with diacritics and figures', async () => {
+  const page = await browser.newPage();
+  const failed = [];
+  page.on('response', (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`); });
+  page.on('console', (m) => { if (m.type() === 'error') failed.push(m.text()); });
+  for (const [code, name, file] of [['25942', 'Phường Dĩ An', 'report-ward'], ['', null, 'report-province']]) {
+    await page.goto(`${url}report.html${code ? '?code=' + code : ''}`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    const summary = await page.evaluate(() => fetch('/api/summary').then((r) => r.json()));
+    const detail = await page.evaluate((c) => fetch(`/api/areas/${c}`).then((r) => r.json()), code || summary.province.code);
+    const a = detail.area;
+    const pdf = path.join(shots, `${file}.pdf`);
+    await page.pdf({ path: pdf, format: 'A4', printBackground: true });
+    const { text, pages, size } = pdfText(pdf);
+    // A4 portrait in points, within a point.
+    assert.ok(Math.abs(size[0] - 595.28) < 1 && Math.abs(size[1] - 841.89) < 1, `A4: ${size}`);
+    assert.ok(text.includes(name || a.name), `the name with its diacritics: ${a.name}`);
+    for (const v of [a.population, a.households_reached, a.visits, a.members]) assert.ok(text.includes(viNum(v)), `figure ${viNum(v)} in the PDF`);
+    const asOf = new Intl.DateTimeFormat('vi-VN', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' }).format(new Date(summary.campaign.as_of + 'T00:00:00Z'));
+    assert.ok(text.includes(`Số liệu đến ngày ${asOf}`), 'the data date');
+    assert.ok(text.includes('Thanh toán QR') && text.includes('Kích hoạt VNeID'), 'the funnel steps');
+    // Every part in the ranked list, each named once.
+    const parts = await page.locator('#ranked tbody tr').count();
+    const childLevel = a.level === 'ward' ? 'neighbourhood' : 'ward';
+    const all = await page.evaluate((l) => fetch(`/api/priorities?level=${l}&limit=5000`).then((r) => r.json()), childLevel);
+    const mine = all.items.filter((p) => a.level === 'province' || p.parent_code === a.code);
+    assert.equal(parts, mine.length);
+    // Every ranked part on a numbered line of its own, in order; no page left blank; the notes
+    // close the last page; at most 4 pages for ≤ 40 parts.
+    const escape = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    let at = 0;
+    mine.forEach((p, i) => {
+      const m = new RegExp(`^\\s*${i + 1}\\s+${escape(p.name.split(' (')[0])}`, 'm').exec(text.slice(at));
+      assert.ok(m, `${file}: row ${i + 1} ${p.name} after the row before`);
+      at += m.index + m[0].length;
+    });
+    for (let n = 1; n <= pages; n++) {
+      const one = spawnSync('pdftotext', ['-f', String(n), '-l', String(n), pdf, '-'], { encoding: 'utf8' }).stdout;
+      assert.ok(one.trim().length > 100, `${file}: page ${n} has content`);
+      if (n === pages) assert.match(one, /quy tắc số nhỏ/, 'the notes on the last page');
+    }
+    assert.ok(mine.length <= 40 && pages <= 4, `${file}: ${pages} pages for ${mine.length} parts`);
+    const png = spawnSync('pdftoppm', ['-r', '70', '-png', '-f', '1', '-l', '1', pdf, path.join(shots, file)]);
+    assert.equal(png.status, 0);
+  }
+  assert.deepEqual(failed, []);
+  await page.close();
+});
