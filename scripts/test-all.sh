@@ -14,9 +14,11 @@ fi
 cargo test --locked --all-targets
 # The API against its generated OpenAPI document (schemathesis from PyPI, every check).
 bash scripts/schemathesis.sh
-if ! command -v chromium >/dev/null 2>&1; then
+# The browser, and for the printed report poppler's pdftotext/pdfinfo/pdftoppm and the DejaVu
+# fonts (every Vietnamese diacritic).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -q "DejaVu Sans"; then
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils fonts-dejavu-core >/dev/null
 fi
 cd tests/browser
 npm ci --no-audit --no-fund --loglevel=error
