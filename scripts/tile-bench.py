@@ -6,7 +6,12 @@ cold and warm p50/p99 in ms and the largest tile, then the worst of each.
 
 Usage: scripts/tile-bench.py [BASE_URL] [LAYER ...]   (default http://127.0.0.1:8080, wards h3)
 Start the server first, e.g. `cargo run --release -- serve --addr 127.0.0.1:8080`.
+
+With TILE_BENCH_UNDER_WARDS=1 (a national directory, whose bounds hold millions of empty
+tiles at high zoom), zooms from 9 on fetch only the tiles under a ward's centre (one per ward
+and zoom, from /ogc/collections/wards/items), up to TILE_BENCH_MAX_ZOOM (default 16).
 """
+import os
 import json
 import math
 import sys
@@ -42,15 +47,35 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(p / 100 * len(xs)))] if xs else 0.0
 
 
+under_wards = os.environ.get("TILE_BENCH_UNDER_WARDS") == "1"
+max_zoom = int(os.environ.get("TILE_BENCH_MAX_ZOOM", "16"))
+centres = []
+if under_wards:
+    doc = json.load(urllib.request.urlopen(f"{base}/ogc/collections/wards/items?limit=10000"))
+    for f in doc["features"]:
+        g = f["geometry"]
+        polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
+        xs = [c[0] for p in polys for c in p[0]]
+        ys = [c[1] for p in polys for c in p[0]]
+        centres.append(((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2))
+
+
+def tiles_under_centres(z):
+    return sorted({tiles_over([x, y, x, y], z)[0] for (x, y) in centres})
+
+
 summary = {}
 for layer in layers:
     tj = json.load(urllib.request.urlopen(f"{base}/tiles/{layer}.json"))
     b = tj["bounds"]
     worst = {"cold_p99": 0, "warm_p99": 0, "max_bytes": 0}
-    for z in range(0, 17):
-        ts = tiles_over(b, z)
-        if z >= 15:
-            ts = ts[::7]
+    for z in range(0, max_zoom + 1):
+        if under_wards and z >= 9:
+            ts = tiles_under_centres(z)
+        else:
+            ts = tiles_over(b, z)
+            if z >= 15:
+                ts = ts[::7]
         cold, warm, sizes = [], [], []
         for (z_, x, y) in ts:
             url = f"{base}/tiles/{layer}/{z_}/{x}/{y}.mvt"

@@ -49,6 +49,8 @@ impl From<&str> for AreaCode {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
+    /// The whole country: the root of a national data directory (`phuso init --province all`).
+    Country,
     /// The (former) province: Bình Dương.
     Province,
     /// A former (pre-2025) district; 2025 wards are assigned to the one holding most of their area.
@@ -61,7 +63,8 @@ pub enum Level {
 
 impl Level {
     /// All levels, coarsest first.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
+        Self::Country,
         Self::Province,
         Self::District,
         Self::Ward,
@@ -72,6 +75,7 @@ impl Level {
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
+            Self::Country => "country",
             Self::Province => "province",
             Self::District => "district",
             Self::Ward => "ward",
@@ -95,7 +99,7 @@ impl std::str::FromStr for Level {
             .find(|l| l.as_str() == s)
             .ok_or_else(|| {
                 format!(
-                    "unknown level {s:?}: expected one of province, district, ward, neighbourhood"
+                    "unknown level {s:?}: expected one of country, province, district, ward, neighbourhood"
                 )
             })
     }

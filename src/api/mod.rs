@@ -696,9 +696,10 @@ async fn summary(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
     let s = asked(s, &q).await?;
     let e = &s.engine;
     let c = e.campaign();
+    // The root: the province (the whole country for a national directory).
     let province = e
-        .figures_at(Level::Province)
-        .next()
+        .figures()
+        .first()
         .map(|f| Value::Object(s.shown(&f.code, f)))
         .ok_or_else(|| ApiError::Internal("no province".into()))?;
     let r = e.visit_report();

@@ -50,6 +50,7 @@ pub const CONFORMS_TO: [&str; 3] = [
 #[must_use]
 pub fn level_id(level: Level) -> &'static str {
     match level {
+        Level::Country => "country",
         Level::Province => "province",
         Level::District => "districts",
         Level::Ward => "wards",
@@ -85,6 +86,10 @@ impl Collection {
 
     fn titles(self) -> (String, String) {
         match self {
+            Self::Areas(Level::Country) => (
+                "Country".into(),
+                "The whole country: every figure of the campaign".into(),
+            ),
             Self::Areas(Level::Province) => (
                 "Province".into(),
                 "The province: every figure of the campaign".into(),

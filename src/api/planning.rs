@@ -177,8 +177,7 @@ pub(super) async fn whatif(Snap(s): Snap, bytes: Bytes) -> Result<Json<Value>, A
         .cloned()
         .collect();
     let province = figures
-        .iter()
-        .find(|f| f.level == Level::Province)
+        .first()
         .map(|f| Value::Object(s.shown(&f.code, f)));
     let items: Vec<Value> = crate::priority::rank(&at, &campaign)
         .iter()

@@ -34,6 +34,32 @@ use crate::spatial::tiles::{self as grid, BUFFER, DETAIL_ZOOM, EXTENT, TileId, T
 pub const MVT: &str = "application/vnd.mapbox-vector-tile";
 /// The highest zoom a TileJSON announces (clients over-zoom beyond; tiles are served to 22).
 pub const MAX_ANNOUNCED_ZOOM: u8 = 16;
+
+/// Below this zoom (the overview of a province or the country) area features carry only
+/// [`OVERVIEW_PROPERTIES`]; from it on, every figure, the reasons and the names. A national
+/// tile at zoom 5 holds over a thousand wards: with every figure and both reasons it weighs
+/// more than 1 MB.
+pub const OVERVIEW_ZOOM: u8 = grid::OVERVIEW_ZOOM;
+
+/// What an area feature carries below [`OVERVIEW_ZOOM`]: what the map colours, labels and
+/// ranks by.
+pub const OVERVIEW_PROPERTIES: [&str; 15] = [
+    "code",
+    "name",
+    "level",
+    "parent_code",
+    "rank",
+    "population",
+    "households_reached",
+    "coverage_ratio",
+    "density_per_km2",
+    "residents_per_member",
+    "members_needed",
+    "days_to_target",
+    "on_track",
+    "pairs_short",
+    "withheld",
+];
 /// Encoded tiles kept per snapshot, in bytes, before the cache starts again.
 const TILE_CACHE_BYTES: usize = 256 << 20;
 /// Cut shapes kept (tiles × level) before that cache starts again.
@@ -60,7 +86,8 @@ impl TileLayer {
 
     fn description(self) -> &'static str {
         match self {
-            Self::Areas(Level::Province) => "The province, with every figure",
+            Self::Areas(Level::Country) => "The whole country, with every figure",
+            Self::Areas(Level::Province) => "The province(s), with every figure",
             Self::Areas(Level::District) => "Former (pre-2025) districts, with every figure",
             Self::Areas(Level::Ward) => "Wards and communes of 2025, with every figure",
             Self::Areas(Level::Neighbourhood) => "Neighbourhoods (khu phố / ấp), with every figure",
@@ -249,7 +276,10 @@ fn encode(s: &AppState, layer: TileLayer, tile: TileId) -> Result<Encoded, ApiEr
                 .cut(e, |i| s.shapes.extent_of(i), level, tile);
             for (i, polys) in parts.iter() {
                 let Some(p) = s.priority_of(*i) else { continue };
-                let props = super::layers::properties(e, &s.shapes, Some(&s.rule), p);
+                let mut props = super::layers::properties(e, &s.shapes, Some(&s.rule), p);
+                if tile.z < OVERVIEW_ZOOM {
+                    props.retain(|k, _| OVERVIEW_PROPERTIES.contains(&k.as_str()));
+                }
                 let mut f = l.into_feature(geometry(polys).map_err(internal)?);
                 f.set_id(*i as u64);
                 add_tags(&mut f, &props);

@@ -254,7 +254,7 @@ enum Command {
     /// 2025 wards, the 2019 census of its former provinces and a crosswalk derived from the
     /// published "formed from" text. Then `phuso serve --data OUT`.
     Init {
-        /// The 2025 province: GSO code ("01") or name, diacritics optional ("ha noi").
+        /// The 2025 province: GSO code ("01") or name, diacritics optional ("ha noi"); `all` for the whole country (3,321 wards, rooted at Việt Nam).
         #[arg(long)]
         province: String,
         /// Output directory.

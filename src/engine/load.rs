@@ -10,7 +10,7 @@ use geo::{GeodesicArea, MultiPolygon};
 use h3o::Resolution;
 
 use super::{
-    Area, Engine, EngineConfig, EngineError, Inputs, PopulationSource, Tally, VisitPoints,
+    Area, COUNTRY_CODE, COUNTRY_NAME, Engine, EngineConfig, EngineError, Inputs, PopulationSource, Tally, VisitPoints,
     aggregate, check_neighbourhoods, drop_outside_window, extent_of, neighbourhood_fields,
     number_property,
 };
@@ -102,22 +102,57 @@ impl Engine {
             population_published_2025: None,
             former_units: Vec::new(),
         };
-        let (pcode, pname) = census
-            .province
-            .clone()
-            .unwrap_or_else(|| (AreaCode("0".into()), "Province".into()));
-        areas.push(new_area(pcode, pname, Level::Province, None));
-        let mut districts: Vec<(AreaCode, String)> = census
+        // A national directory (wards of several provinces): the country, then its provinces.
+        let mut provinces: Vec<(AreaCode, String)> = census
             .wards
             .values()
-            .filter_map(|w| w.district.clone())
+            .filter_map(|w| w.province.clone())
+            .collect();
+        provinces.sort();
+        provinces.dedup();
+        let mut province_pos: HashMap<AreaCode, usize> = HashMap::new();
+        if provinces.len() > 1 {
+            areas.push(new_area(
+                AreaCode(COUNTRY_CODE.into()),
+                COUNTRY_NAME.into(),
+                Level::Country,
+                None,
+            ));
+            for (code, name) in provinces {
+                province_pos.insert(code.clone(), areas.len());
+                areas.push(new_area(code, name, Level::Province, Some(0)));
+            }
+        } else {
+            let (pcode, pname) = census
+                .province
+                .clone()
+                .unwrap_or_else(|| (AreaCode("0".into()), "Province".into()));
+            areas.push(new_area(pcode, pname, Level::Province, None));
+        }
+        // The province holding a ward (the root when there is one province).
+        let province_of = |w: &AreaCode| {
+            census
+                .wards
+                .get(w)
+                .and_then(|c| c.province.as_ref())
+                .and_then(|(p, _)| province_pos.get(p).copied())
+                .unwrap_or(0)
+        };
+        let mut districts: Vec<(AreaCode, String, usize)> = census
+            .wards
+            .iter()
+            .filter_map(|(w, c)| {
+                c.district
+                    .clone()
+                    .map(|(code, name)| (code, name, province_of(w)))
+            })
             .collect();
         districts.sort();
-        districts.dedup();
+        districts.dedup_by(|a, b| a.0 == b.0);
         let mut district_pos = HashMap::new();
-        for (code, name) in districts {
+        for (code, name, province) in districts {
             district_pos.insert(code.clone(), areas.len());
-            areas.push(new_area(code, name, Level::District, Some(0)));
+            areas.push(new_area(code, name, Level::District, Some(province)));
         }
         let mut ward_pos = HashMap::new();
         for w in &wards {
@@ -125,7 +160,7 @@ impl Engine {
             let parent = c
                 .and_then(|c| c.district.as_ref())
                 .and_then(|(d, _)| district_pos.get(d).copied())
-                .unwrap_or(0);
+                .unwrap_or_else(|| province_of(&w.code));
             ward_pos.insert(w.code.clone(), areas.len());
             let mut a = new_area(w.code.clone(), w.name.clone(), Level::Ward, Some(parent));
             a.geometry = Some(w.geometry.clone());

@@ -39,6 +39,11 @@ use crate::metrics::{self, Campaign, Figures, Totals};
 use crate::model::{AreaCode, Level, Team};
 use crate::priority::{self, Priority};
 
+/// The code of the root of a national data directory.
+pub const COUNTRY_CODE: &str = "VN";
+/// Its name.
+pub const COUNTRY_NAME: &str = "Việt Nam";
+
 /// Milliseconds per day.
 const DAY_MS: i64 = 86_400_000;
 
@@ -141,7 +146,7 @@ pub struct Engine {
     /// True when the neighbourhoods are the generator's (their features say `synthetic: true`).
     synthetic: bool,
     /// The ranking of each level, computed on first use (figures do not change after load).
-    ranked: [OnceLock<Vec<Priority>>; 4],
+    ranked: [OnceLock<Vec<Priority>>; Level::ALL.len()],
     /// For an engine as of a past day ([`Engine::until`]): the last campaign day whose visits
     /// count; `None` for all of them.
     until: Option<u16>,

@@ -33,6 +33,8 @@ pub struct WardCensus {
     pub former_units: Vec<FormerUnit>,
     /// Former district (pre-2025) code contributing most households, with its current name.
     pub district: Option<(AreaCode, String)>,
+    /// The province of the rows that went into the ward (of the first such row): code and name.
+    pub province: Option<(AreaCode, String)>,
 }
 
 /// The census attributed to 2025 wards.
@@ -69,12 +71,16 @@ const EXPECTED: &str = "2019 census rows with a crosswalk to 2025 wards";
 
 fn census_from(table: &Table, known_wards: &HashSet<AreaCode>) -> Result<Census, IngestError> {
     let path = table.path.as_path();
-    let province = match (
-        table.text("province_code", "GSO province code")?.first(),
-        table.text("province_name", "province name")?.first(),
-    ) {
-        (Some(Some(c)), Some(Some(n))) => Some((AreaCode(c.clone()), n.clone())),
+    let province_codes = table.text("province_code", "GSO province code")?;
+    let province_names = table.text("province_name", "province name")?;
+    let province_of = |row: usize| match (&province_codes[row], &province_names[row]) {
+        (Some(c), Some(n)) => Some((AreaCode(c.clone()), n.clone())),
         _ => None,
+    };
+    let province = if table.height() > 0 {
+        province_of(0)
+    } else {
+        None
     };
     let code = table.text("gso_code_2019", "GSO 2019 code of the unit")?;
     let name = table.text("full_name_2019", "full name of the unit in 2019")?;
@@ -140,6 +146,9 @@ fn census_from(table: &Table, known_wards: &HashSet<AreaCode>) -> Result<Census,
         let share = 1.0 / wards.len() as f64;
         for w in wards {
             let entry = out.entry(w.clone()).or_default();
+            if entry.province.is_none() {
+                entry.province = province_of(row);
+            }
             entry.population += p * share;
             entry.households += h * share;
             entry.former_units.push(FormerUnit {

@@ -134,16 +134,50 @@ pub fn init_province(
     out: &Path,
 ) -> Result<InitReport, IngestError> {
     let wards_path = national.join(WARDS_FILE);
+    let national_doc = read_national_wards(&wards_path)?;
+    init_from(&national_doc, national, norms, province, out)
+}
+
+/// The national wards file, parsed.
+fn read_national_wards(wards_path: &Path) -> Result<Value, IngestError> {
+    let text = std::fs::read_to_string(wards_path).map_err(io(wards_path))?;
+    serde_json::from_str(&text).map_err(|e| format_error(wards_path, e.to_string()))
+}
+
+/// [`init_province`] with the national wards file already read.
+fn init_from(
+    national_doc: &Value,
+    national: &Path,
+    norms: &Path,
+    province: &Province,
+    out: &Path,
+) -> Result<InitReport, IngestError> {
+    let wards_path = national.join(WARDS_FILE);
     let census_path = national.join(CENSUS_FILE);
     // The province's 2025 wards.
-    let text = std::fs::read_to_string(&wards_path).map_err(io(&wards_path))?;
-    let mut doc: Value =
-        serde_json::from_str(&text).map_err(|e| format_error(&wards_path, e.to_string()))?;
-    let features = doc
-        .get_mut("features")
-        .and_then(Value::as_array_mut)
+    let all = national_doc
+        .get("features")
+        .and_then(Value::as_array)
         .ok_or_else(|| format_error(&wards_path, "not a FeatureCollection"))?;
-    features.retain(|f| f["properties"]["province_code"].as_str() == Some(province.code));
+    // The national document's other members (type, name, crs …) and the province's features.
+    let mut members: serde_json::Map<String, Value> = national_doc
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.as_str() != "features")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    members.insert(
+        "features".into(),
+        Value::Array(
+            all.iter()
+                .filter(|f| f["properties"]["province_code"].as_str() == Some(province.code))
+                .cloned()
+                .collect(),
+        ),
+    );
+    let doc = Value::Object(members);
+    let features = doc["features"].as_array().map_or(&[][..], Vec::as_slice);
     if features.is_empty() {
         return Err(format_error(
             &wards_path,
@@ -370,3 +404,87 @@ fn readme_text(p: &Province) -> String {
         old = p.formed_from.join(", "),
     )
 }
+
+/// Writes a data directory for the whole country into `out`: every province's wards, census
+/// and crosswalk as [`init_province`] writes them (each province's own files kept under
+/// `out/provinces/<code>/`), merged into one `wards_2025.geojson` and one `census_2019.csv`.
+/// The engine then roots the area tree at the country, with the 34 provinces below it.
+///
+/// # Errors
+/// As [`init_province`], for the first province that fails.
+pub fn init_country(
+    national: &Path,
+    norms: &Path,
+    out: &Path,
+) -> Result<Vec<InitReport>, IngestError> {
+    let wards_path = national.join(WARDS_FILE);
+    let national_doc = read_national_wards(&wards_path)?;
+    let mut reports = Vec::new();
+    let mut features: Vec<Value> = Vec::new();
+    let mut census: Option<csv::Writer<std::fs::File>> = None;
+    let census_out = out.join("census_2019.csv");
+    let write_err = |e: csv::Error| format_error(&census_out, e.to_string());
+    let mut unmatched = String::new();
+    for p in &super::provinces::PROVINCES {
+        let dir = out.join("provinces").join(p.code);
+        reports.push(init_from(&national_doc, national, norms, p, &dir)?);
+        let wards = dir.join("wards_2025.geojson");
+        let doc = read_national_wards(&wards)?;
+        if let Some(Value::Array(f)) = doc.get("features") {
+            features.extend(f.iter().cloned());
+        }
+        let part = dir.join("census_2019.csv");
+        let mut r = csv::Reader::from_path(&part).map_err(|e| format_error(&part, e.to_string()))?;
+        if census.is_none() {
+            let mut w = csv::Writer::from_path(&census_out).map_err(write_err)?;
+            w.write_record(r.headers().map_err(|e| format_error(&part, e.to_string()))?)
+                .map_err(write_err)?;
+            census = Some(w);
+        }
+        let w = census.as_mut().expect("set above");
+        for rec in r.records() {
+            w.write_record(&rec.map_err(|e| format_error(&part, e.to_string()))?)
+                .map_err(write_err)?;
+        }
+        let u = dir.join("crosswalk_unmatched.csv");
+        let text = std::fs::read_to_string(&u).map_err(io(&u))?;
+        let mut lines = text.lines();
+        if unmatched.is_empty() {
+            unmatched.push_str(lines.next().unwrap_or_default());
+            unmatched.push('\n');
+        } else {
+            lines.next();
+        }
+        for l in lines {
+            unmatched.push_str(l);
+            unmatched.push('\n');
+        }
+    }
+    if let Some(mut w) = census {
+        w.flush().map_err(io(&census_out))?;
+    }
+    let mut members: serde_json::Map<String, Value> = national_doc
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.as_str() != "features")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    members.insert("features".into(), Value::Array(features));
+    let wards_out = out.join("wards_2025.geojson");
+    std::fs::write(&wards_out, Value::Object(members).to_string()).map_err(io(&wards_out))?;
+    let u = out.join("crosswalk_unmatched.csv");
+    std::fs::write(&u, unmatched).map_err(io(&u))?;
+    let norms_out = out.join("norms.toml");
+    std::fs::copy(norms, &norms_out).map_err(io(norms))?;
+    let readme = out.join("README.md");
+    std::fs::write(&readme, COUNTRY_README).map_err(io(&readme))?;
+    Ok(reports)
+}
+
+const COUNTRY_README: &str = "# The whole country (phuso init --province all)\n\n\
+Every 2025 ward and commune of the 34 provinces with the 2019 census of the units they were \
+formed from, as `phuso init --province CODE` writes them for one province (each province's own \
+files, with its crosswalk_unmatched.csv, are kept under provinces/CODE/). Sources and licences: \
+the national files' README (data/README.md of Phủ Số). No neighbourhoods, roster or visits: \
+the figures are at ward level until uploads add visits.\n";

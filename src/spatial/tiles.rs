@@ -97,13 +97,27 @@ pub fn project(g: &MultiPolygon<f64>) -> MultiPolygon<f64> {
     })
 }
 
+/// Below this zoom (overviews of a province or the country) [`simplify_for`] drops vertices
+/// within [`OVERVIEW_TOLERANCE`] units instead of half a unit: a quarter of a pixel of a
+/// 512-pixel tile, where thousands of wards share a tile.
+pub const OVERVIEW_ZOOM: u8 = 8;
+
+/// The tolerance below [`OVERVIEW_ZOOM`], in tile units.
+pub const OVERVIEW_TOLERANCE: f64 = 2.0;
+
 /// `g` (Web Mercator) simplified for zoom `z`: vertices within half a tile unit of the line
-/// dropped (none from [`DETAIL_ZOOM`] on: 1.2 m).
+/// dropped (none from [`DETAIL_ZOOM`] on: 1.2 m; [`OVERVIEW_TOLERANCE`] below
+/// [`OVERVIEW_ZOOM`]).
 #[must_use]
 pub fn simplify_for(g: &MultiPolygon<f64>, z: u8) -> MultiPolygon<f64> {
+    let units = if z < OVERVIEW_ZOOM {
+        OVERVIEW_TOLERANCE
+    } else {
+        0.5
+    };
     let z = z.min(DETAIL_ZOOM);
     let unit = 2.0 * HALF_WORLD / f64::from(1u32 << z) / f64::from(EXTENT);
-    g.simplify(unit / 2.0)
+    g.simplify(unit * units)
 }
 
 /// A polygon in tile units: rings of integer points (not closed), the exterior first with a

@@ -266,7 +266,7 @@ fn help_lists_the_allowed_levels() {
         let (code, out, _) = phuso(&[command, "-h"]);
         assert_eq!(code, 0);
         assert!(
-            out.contains("[possible values: province, district, ward, neighbourhood]"),
+            out.contains("[possible values: country, province, district, ward, neighbourhood]"),
             "{command}: {out}"
         );
         let (_, out, _) = phuso(&[command, "--help"]);
