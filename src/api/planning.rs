@@ -176,9 +176,7 @@ pub(super) async fn whatif(Snap(s): Snap, bytes: Bytes) -> Result<Json<Value>, A
         .filter(|f| f.level == r.level)
         .cloned()
         .collect();
-    let province = figures
-        .first()
-        .map(|f| Value::Object(s.shown(&f.code, f)));
+    let province = figures.first().map(|f| Value::Object(s.shown(&f.code, f)));
     let items: Vec<Value> = crate::priority::rank(&at, &campaign)
         .iter()
         .map(|p| Value::Object(s.shown(&p.figures.code, p)))

@@ -38,7 +38,8 @@ pub(super) fn init_command(
     }
     if whole {
         let started = std::time::Instant::now();
-        let reports = init_country(national, norms, out).context("cannot set up the whole country")?;
+        let reports =
+            init_country(national, norms, out).context("cannot set up the whole country")?;
         let wards: usize = reports.iter().map(|r| r.wards).sum();
         let households: f64 = reports.iter().map(|r| r.households_2019).sum();
         let lost: f64 = reports.iter().map(|r| r.households_unmatched).sum();

@@ -10,9 +10,9 @@ use geo::{GeodesicArea, MultiPolygon};
 use h3o::Resolution;
 
 use super::{
-    Area, COUNTRY_CODE, COUNTRY_NAME, Engine, EngineConfig, EngineError, Inputs, PopulationSource, Tally, VisitPoints,
-    aggregate, check_neighbourhoods, drop_outside_window, extent_of, neighbourhood_fields,
-    number_property,
+    Area, COUNTRY_CODE, COUNTRY_NAME, Engine, EngineConfig, EngineError, Inputs, PopulationSource,
+    Tally, VisitPoints, aggregate, check_neighbourhoods, drop_outside_window, extent_of,
+    neighbourhood_fields, number_property,
 };
 use crate::error::IngestError;
 use crate::hex;
@@ -129,13 +129,23 @@ impl Engine {
                 .unwrap_or_else(|| (AreaCode("0".into()), "Province".into()));
             areas.push(new_area(pcode, pname, Level::Province, None));
         }
-        // The province holding a ward (the root when there is one province).
+        // The province holding a ward (the root when there is one province): its census rows'
+        // or, for a ward without census rows in a national directory, the ward file's.
+        let file_province: HashMap<&AreaCode, AreaCode> = wards
+            .iter()
+            .filter_map(|w| {
+                let code = w.properties.get("province_code")?.as_str()?;
+                Some((&w.code, AreaCode(code.to_owned())))
+            })
+            .collect();
         let province_of = |w: &AreaCode| {
             census
                 .wards
                 .get(w)
                 .and_then(|c| c.province.as_ref())
-                .and_then(|(p, _)| province_pos.get(p).copied())
+                .map(|(p, _)| p)
+                .or_else(|| file_province.get(w))
+                .and_then(|p| province_pos.get(p).copied())
                 .unwrap_or(0)
         };
         let mut districts: Vec<(AreaCode, String, usize)> = census

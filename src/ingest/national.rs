@@ -434,11 +434,15 @@ pub fn init_country(
             features.extend(f.iter().cloned());
         }
         let part = dir.join("census_2019.csv");
-        let mut r = csv::Reader::from_path(&part).map_err(|e| format_error(&part, e.to_string()))?;
+        let mut r =
+            csv::Reader::from_path(&part).map_err(|e| format_error(&part, e.to_string()))?;
         if census.is_none() {
             let mut w = csv::Writer::from_path(&census_out).map_err(write_err)?;
-            w.write_record(r.headers().map_err(|e| format_error(&part, e.to_string()))?)
-                .map_err(write_err)?;
+            w.write_record(
+                r.headers()
+                    .map_err(|e| format_error(&part, e.to_string()))?,
+            )
+            .map_err(write_err)?;
             census = Some(w);
         }
         let w = census.as_mut().expect("set above");

@@ -13,6 +13,7 @@ mod hardening;
 mod init;
 mod join_oracle;
 mod load;
+mod national;
 mod ogc;
 mod own_files;
 mod past;
