@@ -164,13 +164,11 @@ impl AppState {
         )
     }
 
-    /// The snapshot as of `date` (every figure from the visits up to that day): this one when
-    /// `date` is its last day with data or later, else built (or taken from the last few
-    /// asked for).
-    ///
-    /// # Errors
-    /// 400 when `date` is before the campaign start.
-    pub fn on(self: &Arc<Self>, date: chrono::NaiveDate) -> Result<Arc<Self>, ApiError> {
+    /// The snapshot as of `date` (every figure from the visits up to that day; none before the
+    /// campaign start): this one when `date` is its last day with data or later, else built
+    /// (or taken from the last few asked for).
+    #[must_use]
+    pub fn on(self: &Arc<Self>, date: chrono::NaiveDate) -> Arc<Self> {
         let mut days = self
             .days
             .lock()
@@ -179,14 +177,10 @@ impl AppState {
             let hit = days.remove(k);
             let snap = Arc::clone(&hit.1);
             days.push(hit);
-            return Ok(snap);
+            return snap;
         }
-        let Some(engine) = self
-            .engine
-            .until(date)
-            .map_err(|m| ApiError::BadRequest(format!("query parameter `as_of`: {m}")))?
-        else {
-            return Ok(Arc::clone(self));
+        let Some(engine) = self.engine.until(date) else {
+            return Arc::clone(self);
         };
         let snap = Arc::new(Self::with_shapes(
             Arc::new(engine),
@@ -200,7 +194,7 @@ impl AppState {
             days.remove(0);
         }
         days.push((date, Arc::clone(&snap)));
-        Ok(snap)
+        snap
     }
 
     fn with_shapes(
@@ -467,7 +461,7 @@ async fn asked(s: Arc<AppState>, q: &HashMap<String, String>) -> Result<Arc<AppS
     };
     tokio::task::spawn_blocking(move || s.on(date))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// The current snapshot, for a handler.

@@ -147,8 +147,8 @@ pub struct Engine {
     synthetic: bool,
     /// The ranking of each level, computed on first use (figures do not change after load).
     ranked: [OnceLock<Vec<Priority>>; Level::ALL.len()],
-    /// For an engine as of a past day ([`Engine::until`]): the last campaign day whose visits
-    /// count; `None` for all of them.
+    /// For an engine as of a past day ([`Engine::until`]): how many campaign days (from the
+    /// first) count; `None` for all of them.
     until: Option<u16>,
 }
 
@@ -455,8 +455,8 @@ impl Engine {
         for p in &self.points {
             match self.until {
                 None => counts.add(&p.lon, &p.lat, &p.household),
-                Some(last) => {
-                    let keep: Vec<usize> = (0..p.day.len()).filter(|&i| p.day[i] <= last).collect();
+                Some(days) => {
+                    let keep: Vec<usize> = (0..p.day.len()).filter(|&i| p.day[i] < days).collect();
                     let pick = |v: &[f64]| keep.iter().map(|&i| v[i]).collect::<Vec<f64>>();
                     let household: Vec<u64> = keep.iter().map(|&i| p.household[i]).collect();
                     counts.add(&pick(&p.lon), &pick(&p.lat), &household);

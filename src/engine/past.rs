@@ -15,9 +15,8 @@ use super::{Engine, aggregate, load};
 use crate::hex;
 use crate::metrics::Totals;
 
-/// Keeps the days `0..=last` of `t`'s daily series and sets its totals from them.
-fn truncate(t: &mut Totals, last: usize) {
-    let keep = last + 1;
+/// Keeps the first `keep` days of `t`'s daily series and sets its totals from them.
+fn truncate(t: &mut Totals, keep: usize) {
     let cut = |v: &mut Vec<u64>| v.iter_mut().skip(keep).for_each(|x| *x = 0);
     cut(&mut t.daily_visits);
     cut(&mut t.daily_new_households);
@@ -37,26 +36,22 @@ fn truncate(t: &mut Totals, last: usize) {
 }
 
 impl Engine {
-    /// The engine as of `date`: the visits of the days up to `date` only. `None` when `date` is
-    /// this engine's last day with data or later (nothing to leave out).
-    ///
-    /// # Errors
-    /// When `date` is before the campaign start.
-    pub fn until(&self, date: NaiveDate) -> Result<Option<Self>, String> {
+    /// The engine as of `date`: the visits of the days up to `date` only (none before the
+    /// campaign start: the campaign as it was before its first day). `None` when `date` is this
+    /// engine's last day with data or later (nothing to leave out).
+    #[must_use]
+    pub fn until(&self, date: NaiveDate) -> Option<Self> {
         let c = &self.campaign;
-        let day = (date - c.start).num_days();
-        if day < 0 {
-            return Err(format!("{date} is before the campaign start ({})", c.start));
-        }
         if date >= self.as_of {
-            return Ok(None);
+            return None;
         }
-        let cut = u16::try_from(day).expect("before as_of, so inside the window");
+        // Days kept: 0 before the start; `as_of` is inside the window, so this fits.
+        let keep = u16::try_from((date - c.start).num_days() + 1).unwrap_or(0);
         // The last day with a visit (inside an area or not) up to `date`, as a load would see.
         let mut accepted = 0usize;
         let mut last = None::<u16>;
         for p in &self.points {
-            for &d in p.day.iter().filter(|&&d| d <= cut) {
+            for &d in p.day.iter().filter(|&&d| d < keep) {
                 accepted += 1;
                 last = Some(last.map_or(d, |l| l.max(d)));
             }
@@ -65,7 +60,7 @@ impl Engine {
         let as_of = c.start + Days::new(u64::from(as_of_day));
         let mut own = self.own.clone();
         for t in &mut own {
-            truncate(t, usize::from(cut));
+            truncate(t, usize::from(keep));
         }
         load::staff(
             &mut own,
@@ -101,7 +96,7 @@ impl Engine {
             hex_resolution: self.hex_resolution,
             synthetic: self.synthetic,
             ranked: Default::default(),
-            until: Some(cut),
+            until: Some(keep),
         };
         // Residents per cell do not depend on visits: this engine's layer has every populated
         // cell.
@@ -112,6 +107,6 @@ impl Engine {
             .map(|h| (h.cell, h.population_est))
             .collect();
         past.hexes = hex::hex_layer(&past.hex_counts(self.hex_resolution), &population);
-        Ok(Some(past))
+        Some(past)
     }
 }

@@ -95,7 +95,7 @@ fn a_past_day_equals_a_load_of_the_visits_up_to_that_day() {
         let dir = scratch(&format!("past_{day}"));
         data_dir(&dir, Some(day), "");
         let cut = load(&dir);
-        let past = today.until(day).unwrap().expect("a past day");
+        let past = today.until(day).expect("a past day");
         assert!(cut.visit_report().rows_accepted > 0, "{day}: visits left");
         assert!(
             past.figures()[0].households_reached < today.figures()[0].households_reached,
@@ -129,7 +129,7 @@ fn a_past_day_takes_the_roster_of_that_day() {
     let cut_dir = scratch("past_roster_cut");
     data_dir(&cut_dir, Some(day), &roster);
     let cut = load(&cut_dir);
-    let past = full.until(day).unwrap().expect("a past day");
+    let past = full.until(day).expect("a past day");
     assert_same(&past, &cut, "with roster changes");
     // The change of day 30 is not in the members of day 14; the one of day 12 is.
     assert_ne!(past.figures()[0].members, full.figures()[0].members);
@@ -217,7 +217,7 @@ fn assert_shown_equal(
 async fn as_of_on_the_read_routes_serves_that_days_figures_under_the_rule() {
     let today = bundled_engine();
     let day = today.campaign().start + Days::new(9);
-    let past = today.until(day).unwrap().unwrap();
+    let past = today.until(day).unwrap();
     let oracle = by_code(&past);
     let now = by_code(&today);
     let k = phuso::disclosure::DEFAULT_MIN_COUNT;
@@ -302,14 +302,18 @@ async fn as_of_on_the_read_routes_serves_that_days_figures_under_the_rule() {
     assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
     assert_ne!(then, now_tile);
 
-    // A day at or after the last day with data is today; before the start, or not a date, 400.
+    // A day at or after the last day with data is today; before the start, no visits yet; not a
+    // date, 400.
     let last = today.as_of();
     for d in [last, last + Days::new(3)] {
         let (_, a) = get(&format!("/api/priorities?level=ward&as_of={d}")).await;
         let (_, b) = get("/api/priorities?level=ward").await;
         assert_eq!(a, b, "{d}");
     }
-    for bad in ["2025-09-30", "2025-13-01", "yesterday"] {
+    let before = json("/api/summary?as_of=2025-09-30").await;
+    assert_eq!(before["data"]["visits"], Value::Bool(false));
+    assert_eq!(before["campaign"]["day"], Value::from(1));
+    for bad in ["2025-13-01", "yesterday", "2025-10-1x"] {
         let (status, body) = get(&format!("/api/areas?as_of={bad}")).await;
         let text = String::from_utf8_lossy(&body);
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {text}");
