@@ -426,6 +426,16 @@ pub enum PlanError {
         /// The leaf level.
         leaf: Level,
     },
+    /// No area at the level asked (a country level for one province's data).
+    #[error(
+        "level {asked}: this data has no {asked}; plan at one of the levels it has: {have}"
+    )]
+    NoAreasAtLevel {
+        /// Level asked.
+        asked: Level,
+        /// The levels with areas, coarsest first.
+        have: String,
+    },
     /// `meet_deadline` with moves.
     #[error(
         "meet_deadline counts new volunteers only; moves of existing pairs cannot be combined with it (ask without moves, or give a number of volunteers with moves)"
@@ -466,6 +476,17 @@ pub fn plan(
         return Err(PlanError::LevelBelowLeaves {
             asked: level,
             leaf: leaf_level,
+        });
+    }
+    if engine.figures_at(level).next().is_none() {
+        let have: Vec<&str> = Level::ALL
+            .into_iter()
+            .filter(|l| engine.figures_at(*l).next().is_some())
+            .map(Level::as_str)
+            .collect();
+        return Err(PlanError::NoAreasAtLevel {
+            asked: level,
+            have: have.join(", "),
         });
     }
     if volunteers == Volunteers::MeetDeadline && max_moves > 0 {

@@ -345,6 +345,12 @@ fn a_plan_runs_at_the_level_asked_or_is_refused() {
     assert_eq!(p.volunteers, e.figures()[0].members_needed);
     let err = phuso::plan::plan(&e, Level::Ward, Volunteers::MeetDeadline, 3).unwrap_err();
     assert!(err.to_string().contains("moves"), "{err}");
+    // A level this data does not have (found by schemathesis: it was a 500).
+    let err = phuso::plan::plan(&e, Level::Country, Volunteers::MeetDeadline, 0).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "level country: this data has no country; plan at one of the levels it has: province, district, ward"
+    );
 }
 
 #[tokio::test]
