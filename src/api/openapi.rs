@@ -167,6 +167,16 @@ pub fn document(engine: &Engine, collections: &[String], tile_layers: &[&str]) -
             }
         }
     }
+    // The levels the loaded data has (a country only for a national directory): every `level`
+    // parameter and field takes one of them.
+    if let Some(level) = doc.pointer_mut("/components/schemas/Level") {
+        let have: Vec<&str> = crate::model::Level::ALL
+            .into_iter()
+            .filter(|l| engine.figures_at(*l).next().is_some())
+            .map(crate::model::Level::as_str)
+            .collect();
+        level["enum"] = json!(have);
+    }
     // A what-if change is one of its shapes, with no other field (serde's deny_unknown_fields,
     // which the derive does not carry to the variants of a tagged enum).
     if let Some(Value::Array(shapes)) = doc.pointer_mut("/components/schemas/Change/oneOf") {

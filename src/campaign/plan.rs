@@ -427,9 +427,7 @@ pub enum PlanError {
         leaf: Level,
     },
     /// No area at the level asked (a country level for one province's data).
-    #[error(
-        "level {asked}: this data has no {asked}; plan at one of the levels it has: {have}"
-    )]
+    #[error("level {asked}: this data has no {asked}; plan at one of the levels it has: {have}")]
     NoAreasAtLevel {
         /// Level asked.
         asked: Level,
