@@ -12,7 +12,7 @@ const asOfQ = (sep = '&') => (AS_OF ? `${sep}as_of=${encodeURIComponent(AS_OF)}`
 
 const T = {
   vi: {
-    kicker: 'Báo cáo độ phủ số · chiến dịch VNeID và dịch vụ công trực tuyến', province: 'Tỉnh/thành', district: 'Huyện/thành cũ', ward: 'Phường/xã', neighbourhood: 'Khu phố/ấp',
+    kicker: 'Báo cáo độ phủ số · chiến dịch VNeID và dịch vụ công trực tuyến', country: 'Toàn quốc', province: 'Tỉnh/thành', district: 'Huyện/thành cũ', ward: 'Phường/xã', neighbourhood: 'Khu phố/ấp',
     dates: (d) => `Số liệu đến ngày ${d.as_of} (ngày ${d.day}/${d.days} của chiến dịch) · hạn ${d.deadline} · lập ngày ${d.made}`,
     figures: 'Số liệu chính', funnel: 'Các bước dịch vụ', ranked: (l) => `${l} cần thêm người, theo thứ tự ưu tiên`, plan: 'Kế hoạch bổ sung người',
     population: 'Dân số', households: 'Số hộ', households_reached: 'Hộ đã tiếp cận', coverage_ratio: 'Tỷ lệ hộ đã tiếp cận', visits: 'Lượt hỗ trợ', teams: 'Số tổ', members: 'Thành viên',
@@ -26,7 +26,7 @@ const T = {
     notes: (k, synthetic) => `Các số dưới ${k} hộ được ẩn theo quy tắc số nhỏ (Nghị định 13/2023/NĐ-CP). Dự báo theo tốc độ 7 ngày gần nhất.${synthetic ? ' Ranh giới phường/xã và dân số là số liệu thật; khu phố, tổ và lượt hỗ trợ là dữ liệu mô phỏng.' : ''} Nguồn: Phủ Số.`,
   },
   en: {
-    kicker: 'Digital coverage report · VNeID and online public-service campaign', province: 'Province', district: 'Former district', ward: 'Ward/commune', neighbourhood: 'Neighbourhood',
+    kicker: 'Digital coverage report · VNeID and online public-service campaign', country: 'Country', province: 'Province', district: 'Former district', ward: 'Ward/commune', neighbourhood: 'Neighbourhood',
     dates: (d) => `Data as of ${d.as_of} (day ${d.day} of ${d.days}) · deadline ${d.deadline} · made ${d.made}`,
     figures: 'Key figures', funnel: 'Service steps', ranked: (l) => `${l}s needing more members, by priority`, plan: 'Plan for new volunteers',
     population: 'Population', households: 'Households', households_reached: 'Households reached', coverage_ratio: 'Share of households reached', visits: 'Visits', teams: 'Teams', members: 'Members',
@@ -47,7 +47,7 @@ const locale = LANG === 'vi' ? 'vi-VN' : 'en-GB';
 const num = (x, digits = 0) => (x == null ? t('withheld') : new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(x));
 const pct = (x) => (x == null ? t('withheld') : `${num(x * 100, 1)}%`);
 const date = (iso) => (iso ? new Intl.DateTimeFormat(locale, { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'UTC' }).format(new Date(iso + 'T00:00:00Z')) : t('never'));
-const CHILD = { province: 'ward', district: 'ward', ward: 'neighbourhood', neighbourhood: 'neighbourhood' };
+const CHILD = { country: 'province', province: 'ward', district: 'ward', ward: 'neighbourhood', neighbourhood: 'neighbourhood' };
 const RAMP = ['#fff5eb', '#fdd0a2', '#fd8d3c', '#d94801', '#7f2704'];
 
 async function getJson(url) {
@@ -183,7 +183,10 @@ async function main() {
 
   // The parts: map and ranked list.
   const level = CHILD[a.level];
-  const inside = (p) => a.level === 'province' || (a.level === 'neighbourhood' ? p.code === a.code : p.parent_code === a.code);
+  // The parts drawn and ranked: a province's wards (through its former districts), else the
+  // area's children; a neighbourhood itself.
+  const under = new Set([a.code, ...(a.level === 'province' ? detail.children.map((c) => c.code) : [])]);
+  const inside = (p) => (a.level === 'neighbourhood' ? p.code === a.code : under.has(p.parent_code));
   const layer = await getJson(`/api/areas?level=${level}&zoom=12${asOfQ()}`);
   const parts = layer.features.filter((f) => inside(f.properties));
   drawMap(parts, a.code);
