@@ -18,7 +18,8 @@ pub(super) fn init_command(
     use super::say;
     // Usage errors exit with 2, like clap's own.
     let whole = ["all", "vn", "viet nam", "việt nam"].contains(&province.to_lowercase().trim());
-    if !whole && find(province).is_none() {
+    let one = find(province);
+    if !whole && one.is_none() {
         eprintln!(
             "error: --province {province:?}: no such province; give `all` for the whole country, or a 2025 GSO code or name, one of: {}",
             PROVINCES
@@ -57,24 +58,9 @@ pub(super) fn init_command(
         ))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let Some(p) = find(province) else {
-        eprintln!(
-            "error: --province {province:?}: no such province; give a 2025 GSO code or name, one of: {}",
-            PROVINCES
-                .iter()
-                .map(|p| format!("{} {}", p.code, p.name))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+    let Some(p) = one else {
         return Ok(ExitCode::from(2));
     };
-    if !force && out.join("wards_2025.geojson").exists() {
-        eprintln!(
-            "error: --out {}: already holds a data directory (wards_2025.geojson); give another --out, or --force to replace it",
-            out.display()
-        );
-        return Ok(ExitCode::from(2));
-    }
     let started = std::time::Instant::now();
     let r = init_province(national, norms, p, out)
         .with_context(|| format!("cannot set up {} {}", p.code, p.name))?;

@@ -138,6 +138,19 @@ pub fn init_province(
     init_from(&national_doc, national, norms, province, out)
 }
 
+/// The national document's other members (type, name, crs …) with `features`.
+fn with_features(national_doc: &Value, features: Vec<Value>) -> Value {
+    let mut members: serde_json::Map<String, Value> = national_doc
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.as_str() != "features")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    members.insert("features".into(), Value::Array(features));
+    Value::Object(members)
+}
+
 /// The national wards file, parsed.
 fn read_national_wards(wards_path: &Path) -> Result<Value, IngestError> {
     let text = std::fs::read_to_string(wards_path).map_err(io(wards_path))?;
@@ -159,24 +172,13 @@ fn init_from(
         .get("features")
         .and_then(Value::as_array)
         .ok_or_else(|| format_error(&wards_path, "not a FeatureCollection"))?;
-    // The national document's other members (type, name, crs …) and the province's features.
-    let mut members: serde_json::Map<String, Value> = national_doc
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| k.as_str() != "features")
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    members.insert(
-        "features".into(),
-        Value::Array(
-            all.iter()
-                .filter(|f| f["properties"]["province_code"].as_str() == Some(province.code))
-                .cloned()
-                .collect(),
-        ),
+    let doc = with_features(
+        national_doc,
+        all.iter()
+            .filter(|f| f["properties"]["province_code"].as_str() == Some(province.code))
+            .cloned()
+            .collect(),
     );
-    let doc = Value::Object(members);
     let features = doc["features"].as_array().map_or(&[][..], Vec::as_slice);
     if features.is_empty() {
         return Err(format_error(
@@ -467,16 +469,12 @@ pub fn init_country(
     if let Some(mut w) = census {
         w.flush().map_err(io(&census_out))?;
     }
-    let mut members: serde_json::Map<String, Value> = national_doc
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| k.as_str() != "features")
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    members.insert("features".into(), Value::Array(features));
     let wards_out = out.join("wards_2025.geojson");
-    std::fs::write(&wards_out, Value::Object(members).to_string()).map_err(io(&wards_out))?;
+    std::fs::write(
+        &wards_out,
+        with_features(&national_doc, features).to_string(),
+    )
+    .map_err(io(&wards_out))?;
     let u = out.join("crosswalk_unmatched.csv");
     std::fs::write(&u, unmatched).map_err(io(&u))?;
     let norms_out = out.join("norms.toml");
