@@ -51,12 +51,7 @@ pub(super) fn init_command(
             100.0 * lost / households.max(1.0),
             started.elapsed().as_secs_f64()
         ))?;
-        say(&format!(
-            "wrote {}; see crosswalk_unmatched.csv. Next: phuso serve --data {}",
-            out.display(),
-            out.display()
-        ))?;
-        return Ok(ExitCode::SUCCESS);
+        return wrote(out);
     }
     let Some(p) = one else {
         return Ok(ExitCode::from(2));
@@ -81,7 +76,12 @@ pub(super) fn init_command(
         r.wards_without_census.len(),
         started.elapsed().as_secs_f64()
     ))?;
-    say(&format!(
+    wrote(out)
+}
+
+/// The last line of `init`: where the directory is and what to run next.
+fn wrote(out: &Path) -> anyhow::Result<ExitCode> {
+    super::say(&format!(
         "wrote {}; see crosswalk_unmatched.csv. Next: phuso serve --data {}",
         out.display(),
         out.display()

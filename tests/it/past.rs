@@ -348,9 +348,6 @@ fn centre_tile(e: &Engine, z: u8) -> (u8, u32, u32) {
     let i = e.position(&f.code).unwrap();
     let g = e.areas()[i].geometry.as_ref().unwrap();
     let c = geo::InteriorPoint::interior_point(g).unwrap();
-    let n = f64::from(1u32 << z);
-    let x = ((c.x() + 180.0) / 360.0 * n) as u32;
-    let lat = c.y().to_radians();
-    let y = ((1.0 - lat.tan().asinh() / std::f64::consts::PI) / 2.0 * n) as u32;
-    (z, x, y)
+    let t = crate::tiles::tiles_over([c.x(), c.y(), c.x(), c.y()], z)[0];
+    (t.z, t.x, t.y)
 }
