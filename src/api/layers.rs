@@ -16,6 +16,10 @@ use crate::priority::Priority;
 /// Geometry detail: tolerances of Ramer–Douglas–Peucker simplification, in degrees.
 pub const TIERS: [(&str, f64); 3] = [("coarse", 5e-4), ("medium", 1e-4), ("full", 0.0)];
 
+/// The document form after the [`TIERS`]: each area as its label point, with its bounding box
+/// (`bbox`), for a page that draws the shapes from the vector tiles and needs only the figures.
+pub const POINT_TIER: usize = TIERS.len();
+
 /// The tier for a map zoom: coarse (≈55 m) up to zoom 10, medium (≈11 m) to 13, full beyond.
 #[must_use]
 pub fn tier_for_zoom(zoom: u64) -> usize {
@@ -62,11 +66,12 @@ pub fn coordinates(g: &MultiPolygon<f64>, tolerance: f64) -> Value {
 }
 
 /// What visits never change in the area documents: each area's geometry at every tier (as
-/// GeoJSON text) and its label point. Built once per load (in parallel over the areas) and shared
-/// by the snapshots that batches produce, so a batch costs only the properties.
+/// GeoJSON text, written for all areas on the first use of the tier) and its label point. Built
+/// once per load and shared by the snapshots that batches produce, so a batch costs only the
+/// properties.
 pub struct Shapes {
-    /// `coordinates[area][tier]`: the GeoJSON `coordinates` member, or `None` without geometry.
-    coordinates: Vec<Vec<Option<String>>>,
+    /// `coordinates[tier][area]`: the GeoJSON `coordinates` member, or `None` without geometry.
+    coordinates: [std::sync::OnceLock<Vec<Option<String>>>; TIERS.len()],
     /// Where the page writes the name: a point inside the area (not the box's centre).
     labels: Vec<Option<[f64; 2]>>,
     /// Each area's bounding box (for `bbox` filters and collection extents).
@@ -78,11 +83,10 @@ pub struct Shapes {
 }
 
 impl Shapes {
-    /// The shapes of every area of `engine`.
+    /// The label points and boxes of every area of `engine` (the tiers come when asked for).
     #[must_use]
     pub fn new(engine: &Engine) -> Self {
         use rayon::prelude::*;
-        type PerArea = (Vec<Option<String>>, Option<[f64; 2]>);
         let extents = engine
             .areas()
             .iter()
@@ -92,25 +96,16 @@ impl Shapes {
                     .and_then(geo::BoundingRect::bounding_rect)
             })
             .collect();
-        let per_area: Vec<PerArea> = engine
+        let labels = engine
             .areas()
             .par_iter()
             .map(|a| {
-                let Some(g) = a.geometry.as_ref() else {
-                    return (vec![None; TIERS.len()], None);
-                };
-                let coords = TIERS
-                    .iter()
-                    .map(|(_, tol)| Some(coordinates(g, *tol).to_string()))
-                    .collect();
-                let label = geo::InteriorPoint::interior_point(g)
-                    .map(|pt| [round6(pt.x()), round6(pt.y())]);
-                (coords, label)
+                let g = a.geometry.as_ref()?;
+                geo::InteriorPoint::interior_point(g).map(|pt| [round6(pt.x()), round6(pt.y())])
             })
             .collect();
-        let (coordinates, labels) = per_area.into_iter().unzip();
         Self {
-            coordinates,
+            coordinates: Default::default(),
             labels,
             tiles: super::tiles::TileGeometry::new(engine.areas().len()),
             extents,
@@ -120,10 +115,20 @@ impl Shapes {
         }
     }
 
-    /// The GeoJSON `coordinates` of area `i` at detail tier `tier` (an index of [`TIERS`]).
+    /// The GeoJSON `coordinates` of area `i` of `engine` at detail tier `tier` (an index of
+    /// [`TIERS`]); the first call for a tier writes it for every area, in parallel.
     #[must_use]
-    pub fn coordinates_of(&self, i: usize, tier: usize) -> Option<&str> {
-        self.coordinates.get(i)?.get(tier)?.as_deref()
+    pub fn coordinates_of(&self, engine: &Engine, i: usize, tier: usize) -> Option<&str> {
+        use rayon::prelude::*;
+        let tolerance = TIERS.get(tier)?.1;
+        let all = self.coordinates[tier].get_or_init(|| {
+            engine
+                .areas()
+                .par_iter()
+                .map(|a| a.geometry.as_ref().map(|g| coordinates(g, tolerance).to_string()))
+                .collect()
+        });
+        all.get(i)?.as_deref()
     }
 
     /// The bounding box of area `i`.
@@ -236,8 +241,8 @@ pub fn properties(
     props
 }
 
-/// A FeatureCollection of the areas at `level`, at detail tier `tier` (an index of [`TIERS`]),
-/// in ranking order, under `rule`.
+/// A FeatureCollection of the areas at `level`, at detail tier `tier` (an index of [`TIERS`], or
+/// [`POINT_TIER`] for label points with bounding boxes), in ranking order, under `rule`.
 #[must_use]
 pub fn areas_document(
     engine: &Engine,
@@ -252,8 +257,21 @@ pub fn areas_document(
         let Some(i) = engine.position(&p.figures.code) else {
             continue;
         };
-        let Some(coords) = shapes.coordinates.get(i).and_then(|t| t[tier].as_deref()) else {
-            continue;
+        let geometry = if tier == POINT_TIER {
+            let (Some(pt), Some(b)) = (shapes.labels[i], shapes.extents[i]) else {
+                continue;
+            };
+            let bbox = [b.min().x, b.min().y, b.max().x, b.max().y].map(round6);
+            format!(
+                r#""bbox":{},"geometry":{{"type":"Point","coordinates":{}}}"#,
+                json!(bbox),
+                json!(pt)
+            )
+        } else {
+            let Some(coords) = shapes.coordinates_of(engine, i, tier) else {
+                continue;
+            };
+            format!(r#""geometry":{{"type":"MultiPolygon","coordinates":{coords}}}"#)
         };
         if !first {
             out.push(',');
@@ -263,9 +281,9 @@ pub fn areas_document(
         out.push_str(&Value::from(p.figures.code.as_str()).to_string());
         out.push_str(r#","properties":"#);
         out.push_str(&Value::Object(properties(engine, shapes, Some(rule), p)).to_string());
-        out.push_str(r#","geometry":{"type":"MultiPolygon","coordinates":"#);
-        out.push_str(coords);
-        out.push_str("}}");
+        out.push(',');
+        out.push_str(&geometry);
+        out.push('}');
     }
     out.push_str("]}");
     out

@@ -214,7 +214,7 @@ impl AppState {
         };
         let mut areas = HashMap::new();
         for level in Level::ALL {
-            let docs = (0..layers::TIERS.len())
+            let docs = (0..=layers::POINT_TIER)
                 .map(|_| std::sync::OnceLock::new())
                 .collect();
             areas.insert(level, docs);
@@ -237,10 +237,10 @@ impl AppState {
             days: Mutex::new(Vec::new()),
         };
         if !past {
+            // The page's documents (label points and figures); the shapes are written when
+            // first asked for.
             for level in Level::ALL {
-                for tier in 0..layers::TIERS.len() {
-                    snap.area_doc(level, tier);
-                }
+                snap.area_doc(level, layers::POINT_TIER);
             }
         }
         snap
@@ -723,19 +723,25 @@ async fn summary(Snap(s): Snap, Query(q): Q) -> Result<Json<Value>, ApiError> {
 }
 
 #[utoipa::path(get, path = "/api/areas", tag = "read", summary = "Areas of one level as a GeoJSON FeatureCollection, every figure under the small-count rule",
-    params(("level" = Option<Level>, Query, description = "the level (default ward)"), ("zoom" = Option<u8>, Query, maximum = 24, description = "map zoom: geometry ≈55 m up to 10, ≈11 m up to 13, full beyond; ≈11 m when absent"), ("as_of" = Option<String>, Query, format = Date, description = "figures as of this campaign day (YYYY-MM-DD): from the visits up to that day only; a day at or after the last day with data gives today's")),
+    params(("level" = Option<Level>, Query, description = "the level (default ward)"), ("zoom" = Option<u8>, Query, maximum = 24, description = "map zoom: geometry ≈55 m up to 10, ≈11 m up to 13, full beyond; ≈11 m when absent"), ("geometry" = Option<String>, Query, pattern = "^(polygon|point)$", description = "polygon (default): the shapes; point: each area as its label point with its bounding box (`bbox`), for a page that draws the shapes from the vector tiles"), ("as_of" = Option<String>, Query, format = Date, description = "figures as of this campaign day (YYYY-MM-DD): from the visits up to that day only; a day at or after the last day with data gives today's")),
     responses((status = 200, body = schema::AreaCollection, content_type = "application/geo+json"), (status = 400, body = schema::Error)))]
 async fn areas(
     Snap(s): Snap,
     Query(q): Q,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
-    params::only(&q, &["level", "zoom", "as_of"])?;
+    params::only(&q, &["level", "zoom", "as_of", "geometry"])?;
     let s = asked(s, &q).await?;
     let level = params::level(&q, Level::Ward)?;
-    let tier = match q.get("zoom") {
-        Some(_) => layers::tier_for_zoom(params::number(&q, "zoom", 12, 0..=24)?),
-        None => 1,
+    let tier = match (q.get("geometry").map(String::as_str), q.get("zoom")) {
+        (Some("point"), _) => layers::POINT_TIER,
+        (Some(other), _) if other != "polygon" => {
+            return Err(ApiError::BadRequest(format!(
+                "geometry={other:?}: expected polygon (the default) or point"
+            )));
+        }
+        (_, Some(_)) => layers::tier_for_zoom(params::number(&q, "zoom", 12, 0..=24)?),
+        (_, None) => 1,
     };
     let doc = s
         .area_doc(level, tier)
@@ -768,11 +774,16 @@ async fn area(
     let full = sees_in_full(&live, &headers, e, i);
     let link = |j: usize| json!({ "code": e.areas()[j].code, "name": e.areas()[j].name, "level": e.areas()[j].level });
     let props = s.area_properties(p, full);
+    let mut ancestors: Vec<Value> = std::iter::successors(a.parent, |&j| e.areas()[j].parent)
+        .map(link)
+        .collect();
+    ancestors.reverse();
     Ok(Json(json!({
         "area": props,
         "full": full,
         "min_count": s.min_count,
         "parent": a.parent.map(link),
+        "ancestors": ancestors,
         "children": a.children.iter().map(|&j| link(j)).collect::<Vec<_>>(),
         "former_units": a.former_units.iter().map(|u| json!({ "code": u.code, "name": u.name, "share": u.share })).collect::<Vec<_>>(),
         "series": s.rule.series(e, i, full),

@@ -97,7 +97,27 @@ pub struct AreaFeature {
     /// The area's code.
     id: String,
     properties: AreaProperties,
-    geometry: MultiPolygon,
+    /// With `geometry=point`: the area's box, `[west, south, east, north]`.
+    bbox: Option<[f64; 4]>,
+    geometry: AreaGeometry,
+}
+
+/// An area's shape, or with `geometry=point` its label point.
+#[derive(ToSchema)]
+#[serde(untagged)]
+pub enum AreaGeometry {
+    MultiPolygon(MultiPolygon),
+    Point(Point),
+}
+
+/// A GeoJSON Point.
+#[derive(ToSchema)]
+pub struct Point {
+    #[serde(rename = "type")]
+    #[schema(pattern = "^Point$")]
+    kind: String,
+    /// `[lon, lat]`.
+    coordinates: [f64; 2],
 }
 
 /// `GET /api/areas`: the areas of one level, in ranking order.
@@ -173,6 +193,8 @@ pub struct AreaDetail {
     /// The rule's threshold k.
     min_count: u64,
     parent: Option<AreaLink>,
+    /// The areas above it, from the root down to its parent (the page's breadcrumb).
+    ancestors: Vec<AreaLink>,
     children: Vec<AreaLink>,
     former_units: Vec<FormerUnit>,
     series: Series,

@@ -137,6 +137,69 @@ async fn areas_carry_the_engine_figures() {
 }
 
 #[tokio::test]
+async fn areas_as_label_points_carry_the_same_figures_and_the_shapes_boxes() {
+    for level in ["ward", "neighbourhood", "district", "province"] {
+        let (status, points) = json(&format!("/api/areas?level={level}&geometry=point")).await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, shapes) = json(&format!("/api/areas?level={level}&zoom=15")).await;
+        let (points, shapes) = (
+            points["features"].as_array().unwrap(),
+            shapes["features"].as_array().unwrap(),
+        );
+        assert_eq!(points.len(), shapes.len(), "{level}");
+        assert!(!points.is_empty(), "{level}");
+        for (p, s) in points.iter().zip(shapes) {
+            assert_eq!(p["id"], s["id"]);
+            assert_eq!(p["properties"], s["properties"], "{}", p["id"]);
+            assert_eq!(p["geometry"]["type"], "Point");
+            // The box is the full shape's (a second computation over its coordinates), and
+            // holds the label point.
+            let mut want = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+            for polygon in s["geometry"]["coordinates"].as_array().unwrap() {
+                for ring in polygon.as_array().unwrap() {
+                    for c in ring.as_array().unwrap() {
+                        let (x, y) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+                        want = [want[0].min(x), want[1].min(y), want[2].max(x), want[3].max(y)];
+                    }
+                }
+            }
+            let bbox: Vec<f64> = p["bbox"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            for k in 0..4 {
+                assert!((bbox[k] - want[k]).abs() < 2e-6, "{} bbox {bbox:?} vs {want:?}", p["id"]);
+            }
+            let (x, y) = (
+                p["geometry"]["coordinates"][0].as_f64().unwrap(),
+                p["geometry"]["coordinates"][1].as_f64().unwrap(),
+            );
+            assert!(bbox[0] <= x && x <= bbox[2] && bbox[1] <= y && y <= bbox[3], "{}", p["id"]);
+        }
+    }
+    let (status, err) = json("/api/areas?geometry=outline").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(err["error"].as_str().unwrap().contains("geometry=\"outline\""), "{err}");
+}
+
+#[tokio::test]
+async fn an_area_names_its_ancestors_from_the_root() {
+    let e = bundled_engine();
+    for code in ["25975", e.figures_at(Level::Neighbourhood).next().unwrap().code.as_str()] {
+        let (status, d) = json(&format!("/api/areas/{code}")).await;
+        assert_eq!(status, StatusCode::OK);
+        let mut want = Vec::new();
+        let mut at = e.areas()[e.position(code).unwrap()].parent;
+        while let Some(j) = at {
+            want.push(e.areas()[j].code.0.clone());
+            at = e.areas()[j].parent;
+        }
+        want.reverse();
+        let got: Vec<&str> = d["ancestors"].as_array().unwrap().iter().map(|a| a["code"].as_str().unwrap()).collect();
+        assert_eq!(got, want, "{code}");
+        assert_eq!(d["ancestors"].as_array().unwrap().last().unwrap()["code"], d["parent"]["code"]);
+        assert_eq!(d["ancestors"][0]["level"], "province");
+    }
+}
+
+#[tokio::test]
 async fn one_area_with_series() {
     let e = bundled_engine();
     let (status, d) = json("/api/areas/25975").await;
@@ -400,7 +463,7 @@ fn on_a_real_socket() {
     for (path, needle) in [
         ("/api/health", "\"status\":\"ok\""),
         ("/", "<title>Phủ Số"),
-        ("/vendor/leaflet/leaflet.js", "Leaflet"),
+        ("/vendor/maplibre-gl/maplibre-gl.mjs", "MapLibre"),
     ] {
         let mut s = std::net::TcpStream::connect(addr).unwrap();
         write!(
