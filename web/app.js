@@ -1,88 +1,10 @@
-// Phủ Số web map: wards and neighbourhoods coloured by need, ranked list, explanation panel,
-// H3 layer, diacritic-insensitive search, Vietnamese / English. No network beyond this server.
+// Phủ Số web map: the page. Ranked list, explanation panel with its chart and funnel,
+// breadcrumb and click-through, H3 layer, diacritic-insensitive search, planning, sign-in and
+// uploads, the time slider, Vietnamese / English. The map itself is web/map.js; the words are
+// web/i18n.js. No network beyond this server.
 'use strict';
 
-const I18N = {
-  vi: {
-    metric: 'Chỉ số', level: 'Cấp', level_ward: 'Phường/xã', level_neighbourhood: 'Khu phố/ấp', level_district: 'Huyện/thành cũ',
-    hexes: 'Lưới H3', search: 'Tìm phường/xã, vd. binh chuan', priorities: 'Nơi cần thêm tổ',
-    synthetic: 'Ranh giới phường/xã và dân số là số liệu thật; khu phố, tổ và lượt hỗ trợ là dữ liệu mô phỏng.',
-    density_per_km2: 'Mật độ dân số', residents_per_member: 'Số dân / 1 người hỗ trợ', coverage_ratio: 'Tỷ lệ hộ đã tiếp cận',
-    members_needed: 'Cần thêm thành viên', days_to_target: 'Số ngày để đạt mục tiêu',
-    unit_density_per_km2: 'người/km²', unit_residents_per_member: 'dân', unit_coverage_ratio: '%', unit_members_needed: 'người', unit_days_to_target: 'ngày',
-    population: 'Dân số', households: 'Số hộ', area_km2: 'Diện tích (km²)', teams: 'Số tổ', members: 'Thành viên', visits: 'Lượt hỗ trợ',
-    households_reached: 'Hộ đã tiếp cận', projected_completion: 'Dự kiến hoàn thành', band: 'Khoảng lạc quan – bi quan', on_track: 'Kịp hạn', norm_members_short: 'Thiếu theo định mức TNTN',
-    yes: 'có', no: 'không', never: 'chưa xác định', ward: 'Phường/xã', neighbourhood: 'Khu phố/ấp', district: 'Huyện/thành cũ', province: 'Tỉnh',
-    former: 'Trước 2025 gồm: ', summary: (d) => `Ngày ${d.day}/${d.days} của chiến dịch · hạn ${d.deadline} · dữ liệu đến ${d.as_of}`,
-    needs: 'cần', deadline: 'hạn', target: 'mục tiêu', no_data: 'không có', visits_cell: 'lượt', households_cell: 'hộ', blind: 'Điểm mù: có dân, dưới {k} hộ được tiếp cận',
-    withheld: 'ẩn (dưới {k} hộ)', pop_est: 'dân (ước tính)',
-    pairs_short: 'Thiếu cặp theo tổ dân phố', unit_pairs_short: 'cặp', plan_added_metric: 'Kế hoạch: thêm người', unit_plan_added_metric: 'người',
-    plan_title: 'Kế hoạch bổ sung người', plan_volunteers: 'Số tình nguyện viên mới', plan_moves: 'Điều chuyển tối đa (cặp)', plan_run: 'Lập kế hoạch',
-    plan_area: 'Khu vực', plan_added: 'Thêm', plan_done: 'Hoàn thành', plan_export: 'Tải CSV',
-    plan_summary: (p) => `Đặt ${p.placed}/${p.k} người (${p.rows} khu vực, điều chuyển ${p.moved}); hoàn thành muộn nhất ${p.before} → ${p.after} (hạn ${p.deadline})`,
-    plan_edited: (d) => `Sau khi chỉnh tay: hoàn thành muộn nhất ${d}`,
-    plan_meet: 'Ít nhất bao nhiêu người để kịp hạn?',
-    hex_legend: 'Lượt hỗ trợ / ô H3', hex_blind: 'Điểm mù (có dân, dưới {k} hộ được tiếp cận)', hex_withheld: 'Ẩn số (dưới {k} hộ, hoặc để không suy ra được)',
-    attribution: 'Ranh giới: sapnhap.bando.com.vn · Dân số: TCTK 2019 · Khu phố, tổ, lượt: mô phỏng',
-    attribution_real: 'Ranh giới: sapnhap.bando.com.vn · Dân số: TCTK 2019',
-    no_visits: 'Chưa có lượt hỗ trợ nào: độ phủ, tiến độ và dự báo sẽ có khi các tổ tải lượt hỗ trợ lên.',
-    token: 'Mã truy cập', signin: 'Đăng nhập', signout: 'Đăng xuất', upload_title: 'Gửi lượt hỗ trợ',
-    upload_hint: 'Kéo thả tệp CSV/XLSX/JSON vào đây hoặc chọn tệp', bad_token: 'Mã truy cập không hợp lệ hoặc đã bị thu hồi',
-    whoami: (m) => `Đã đăng nhập: ${m.label} (${m.role}${m.wards.length ? ', phường ' + m.wards.join(', ') : ''})`,
-    role_no_upload: 'Vai trò này chỉ được xem số liệu.', uploading: 'Đang gửi…', already: 'Tệp này đã được nhận trước đó; không có gì thay đổi.',
-    data_changed: (d) => `Số liệu cập nhật lúc ${d}`, refreshed: 'Bản đồ đã cập nhật theo số liệu mới.',
-    plan_name: 'Tên quyết định, vd. Quyết định 05/11', plan_save: 'Lưu kế hoạch', saved_plans: 'Kế hoạch đã lưu', choose: '— chọn —',
-    plan_saved: (p) => `Đã lưu kế hoạch số ${p.id}: ${p.name} (${p.decided_on})`,
-    report: 'Báo cáo', report_area: 'Báo cáo in cho khu vực này', play: 'Phát lại chiến dịch', pause: 'Dừng',
-    day_label: (d) => `Ngày ${d.day}/${d.days} · ${d.date}${d.today ? ' (hôm nay)' : ''}`,
-    funnel: 'Các bước dịch vụ (hộ)', of_previous: 'so với bước trước',
-    svc_vneid_install: 'Cài VNeID', svc_vneid_activation: 'Kích hoạt VNeID', svc_dvc_account: 'Tài khoản DVC', svc_online_payment: 'Thanh toán trực tuyến', svc_qr_payment: 'Thanh toán QR',
-    funnel_past: 'Số hộ theo dịch vụ chỉ có cho hôm nay (ngày đã qua: ẩn để không suy ra được số nhỏ).',
-  },
-  en: {
-    metric: 'Metric', level: 'Level', level_ward: 'Ward/commune', level_neighbourhood: 'Neighbourhood', level_district: 'Former district',
-    hexes: 'H3 grid', search: 'Find a ward, e.g. binh chuan', priorities: 'Where more teams are needed',
-    synthetic: 'Ward boundaries and population are real; neighbourhoods, teams and visits are synthetic.',
-    density_per_km2: 'Population density', residents_per_member: 'Residents per helper', coverage_ratio: 'Share of households reached',
-    members_needed: 'More members needed', days_to_target: 'Days to target',
-    unit_density_per_km2: 'people/km²', unit_residents_per_member: 'residents', unit_coverage_ratio: '%', unit_members_needed: 'members', unit_days_to_target: 'days',
-    population: 'Population', households: 'Households', area_km2: 'Area (km²)', teams: 'Teams', members: 'Members', visits: 'Visits',
-    households_reached: 'Households reached', projected_completion: 'Projected completion', band: 'Optimistic – pessimistic', on_track: 'On track', norm_members_short: 'Short of the TNTN norm',
-    yes: 'yes', no: 'no', never: 'unknown', ward: 'Ward/commune', neighbourhood: 'Neighbourhood', district: 'Former district', province: 'Province',
-    former: 'Before 2025: ', summary: (d) => `Day ${d.day} of ${d.days} · deadline ${d.deadline} · data as of ${d.as_of}`,
-    needs: 'needs', deadline: 'deadline', target: 'target', no_data: 'n/a', visits_cell: 'visits', households_cell: 'households', blind: 'Blind spot: people, fewer than {k} households reached',
-    withheld: 'withheld (under {k} households)', pop_est: 'residents (estimated)',
-    pairs_short: 'Pairs short of the group norm', unit_pairs_short: 'pairs', plan_added_metric: 'Plan: members added', unit_plan_added_metric: 'members',
-    plan_title: 'Plan new volunteers', plan_volunteers: 'New volunteers', plan_moves: 'Moves allowed (pairs)', plan_run: 'Make the plan',
-    plan_area: 'Area', plan_added: 'Added', plan_done: 'Completion', plan_export: 'Download CSV',
-    plan_summary: (p) => `Placed ${p.placed} of ${p.k} (${p.rows} areas, ${p.moved} moved); latest completion ${p.before} → ${p.after} (deadline ${p.deadline})`,
-    plan_edited: (d) => `After your edits: latest completion ${d}`,
-    plan_meet: 'Fewest volunteers to meet the deadline?',
-    hex_legend: 'Visits per H3 cell', hex_blind: 'Blind spot (people, fewer than {k} households reached)', hex_withheld: 'Withheld (under {k} households, or so that none can be worked out)',
-    attribution: 'Boundaries: sapnhap.bando.com.vn · Population: GSO 2019 census · Neighbourhoods, teams, visits: synthetic',
-    attribution_real: 'Boundaries: sapnhap.bando.com.vn · Population: GSO 2019 census',
-    no_visits: 'No visits yet: coverage, pace and projections appear once teams upload their visits.',
-    token: 'Access token', signin: 'Sign in', signout: 'Sign out', upload_title: 'Upload visits',
-    upload_hint: 'Drop a CSV/XLSX/JSON file here or choose one', bad_token: 'Unknown or revoked token',
-    whoami: (m) => `Signed in: ${m.label} (${m.role}${m.wards.length ? ', wards ' + m.wards.join(', ') : ''})`,
-    role_no_upload: 'This role may only read the figures.', uploading: 'Uploading…', already: 'This file was already received; nothing changed.',
-    data_changed: (d) => `Data last changed ${d}`, refreshed: 'The map now shows the new data.',
-    plan_name: 'Name of the decision, e.g. Decision 05/11', plan_save: 'Save plan', saved_plans: 'Saved plans', choose: '— choose —',
-    plan_saved: (p) => `Saved as plan ${p.id}: ${p.name} (${p.decided_on})`,
-    report: 'Report', report_area: 'Printable report for this area', play: 'Replay the campaign', pause: 'Pause',
-    day_label: (d) => `Day ${d.day} of ${d.days} · ${d.date}${d.today ? ' (today)' : ''}`,
-    funnel: 'Service steps (households)', of_previous: 'of the step before',
-    svc_vneid_install: 'VNeID installed', svc_vneid_activation: 'VNeID activated', svc_dvc_account: 'DVC account', svc_online_payment: 'Online bill payment', svc_qr_payment: 'QR payment',
-    funnel_past: 'Households per service are shown for today only (withheld for past days so that no small count can be worked out).',
-  },
-};
-
-// Metrics: which way is bad, for the colour ramp.
-const METRICS = ['members_needed', 'density_per_km2', 'residents_per_member', 'coverage_ratio', 'days_to_target', 'pairs_short', 'plan_added_metric'];
-const HIGH_IS_BAD = { members_needed: true, density_per_km2: true, residents_per_member: true, coverage_ratio: false, days_to_target: true, pairs_short: true, plan_added_metric: true };
-const RAMP = ['#fff5eb', '#fdd0a2', '#fd8d3c', '#d94801', '#7f2704'];
-
-const state = { asOf: null, daySummary: null, playing: false, lang: 'vi', level: 'ward', metric: 'members_needed', areas: null, layer: null, hexLayer: null, hexData: null, summary: null, selected: null, priorities: [], plan: null, planAdded: {} };
+const state = { asOf: null, daySummary: null, playing: false, lang: 'vi', level: 'ward', metric: 'members_needed', areas: null, byCode: new Map(), hexOn: false, hexMax: 1, summary: null, selected: null, selectedLevel: null, path: [], priorities: [], plan: null, planAdded: {}, viewSet: false, attribution: null };
 const t = (k) => { const s = I18N[state.lang][k] ?? k; return typeof s === 'string' ? s.replace('{k}', state.summary?.min_count ?? 5) : s; };
 // A figure the small-count rule withholds (null in the answer) says so instead of a value.
 const hid = (raw, shown) => (raw === null ? t('withheld') : shown);
@@ -100,150 +22,45 @@ async function getJson(url) {
   return r.json();
 }
 
-const map = L.map('map', { zoomSnap: 0.25, attributionControl: true });
-map.attributionControl.setPrefix('Leaflet');
-
-function metricValue(p, m = state.metric) {
-  if (m === 'plan_added_metric') return state.plan ? (state.planAdded[p.code] || 0) : null;
-  const v = p[m];
-  if (v == null) return null;
-  return m === 'coverage_ratio' ? v * 100 : v;
-}
-
-// Class breaks per level: natural breaks (ckmeans, web/classes.js) over the values shown, so
-// values far apart never share a colour.
-function breaks(values) {
-  // For the plan, classes cover the areas that receive people; 0 and moves out get own colours.
-  const keep = state.metric === 'plan_added_metric' ? (x) => x > 0 : () => true;
-  return PhusoClasses.breaks(values.filter((x) => x != null && keep(x)), 5);
-}
-
-function rampFor(k) {
-  // The plan keeps the lightest shade for "no change".
-  const lo = state.metric === 'plan_added_metric' ? 1 : 0;
-  const picks = k === 1 ? [2] : Array.from({ length: k }, (_, i) => lo + Math.round((i * (4 - lo)) / (k - 1)));
-  const colours = picks.map((i) => RAMP[i]);
-  return HIGH_IS_BAD[state.metric] ? colours : colours.reverse();
-}
-
-const PLAN_ZERO = '#f4f6f8';
-const PLAN_OUT = '#9ecae1';
-
-function colour(value, br) {
-  if (value == null) return '#bbbbbb';
-  if (state.metric === 'plan_added_metric' && value <= 0) return value < 0 ? PLAN_OUT : PLAN_ZERO;
-  return rampFor(br.cuts.length + 1)[PhusoClasses.classOf(value, br)];
-}
-
-let legend;
-// Shares are shown with one decimal; counts, densities and days as whole numbers.
-const legendDigits = () => (state.metric === 'coverage_ratio' ? 1 : 0);
-function drawLegend(br) {
-  if (legend) legend.remove();
-  // Top right: the dense south of the province stays visible, also on a phone.
-  legend = L.control({ position: 'topright' });
-  legend.onAdd = () => {
-    const div = L.DomUtil.create('div', 'legend');
-    div.id = 'legend';
-    const unit = t('unit_' + state.metric);
-    const edges = [br.min, ...br.cuts, br.max];
-    const ramp = rampFor(br.cuts.length + 1);
-    const d = legendDigits();
-    const integers = edges.every(Number.isInteger);
-    const rows = ramp.map((c, i) => {
-      // Integer classes read "3 – 7"; others "0.5 – <1.2".
-      const hi = i === ramp.length - 1 ? edges[i + 1] : (integers ? edges[i + 1] - 1 : edges[i + 1]);
-      const sep = i === ramp.length - 1 || integers ? ' – ' : ' – <';
-      const label = integers && hi === edges[i] ? num(hi, d) : `${num(edges[i], d)}${sep}${num(hi, d)}`;
-      return `<div class="class"><i style="background:${c}"></i>${label}</div>`;
-    });
-    if (state.metric === 'plan_added_metric') rows.unshift(`<div><i style="background:${PLAN_OUT}"></i>&lt; 0</div><div><i style="background:${PLAN_ZERO}"></i>0</div>`);
-    div.innerHTML = `<strong>${t(state.metric)}</strong> (${unit})<br>${rows.join('')}<div><i style="background:#bbbbbb"></i>${t('no_data')}</div>`;
-    return div;
-  };
-  legend.addTo(map);
-}
-
-// The H3 layer's own legend (purple: readable over the orange choropleth).
-const HEX_RAMP = ['#efedf5', '#bcbddc', '#807dba', '#54278f'];
-let hexLegend;
-function drawHexLegend(max) {
-  if (hexLegend) hexLegend.remove();
-  hexLegend = null;
-  if (!state.hexLayer) return;
-  hexLegend = L.control({ position: 'bottomleft' });
-  hexLegend.onAdd = () => {
-    const div = L.DomUtil.create('div', 'legend');
-    div.id = 'hex-legend';
-    const edges = [0, 0.0625, 0.25, 0.5625, 1].map((q) => Math.round(q * max));
-    const rows = HEX_RAMP.map((c, i) => `<div><i style="background:${c}"></i>${num(edges[i])} – ${num(edges[i + 1])}</div>`);
-    div.innerHTML = `<strong>${t('hex_legend')}</strong><br>${rows.join('')}<div><i style="background:#fff;border:2px solid #d00"></i>${t('hex_blind')}</div><div><i style="background:#fff;border:1px dashed #54278f"></i>${t('hex_withheld')}</div>`;
-    return div;
-  };
-  hexLegend.addTo(map);
-}
-
-function hexColour(visits, max) {
-  const share = Math.sqrt((visits || 0) / max);
-  return HEX_RAMP[Math.min(HEX_RAMP.length - 1, Math.floor(share * HEX_RAMP.length))];
-}
-
-function styleAreas() {
-  if (!state.layer) return;
-  const br = breaks(state.areas.features.map((f) => metricValue(f.properties)));
-  state.layer.setStyle((f) => ({ fillColor: colour(metricValue(f.properties), br), fillOpacity: state.hexLayer ? 0.35 : 0.78, color: f.properties.code === state.selected ? '#0b63a5' : '#4a5561', weight: f.properties.code === state.selected ? 3 : 0.8 }));
-  drawLegend(br);
-  drawLabels();
-}
-
-// Names of the ranked areas on the map, most in need first, skipping any that would overlap a
-// name already placed.
-let labels = null;
-function drawLabels() {
-  if (labels) labels.remove();
-  labels = L.layerGroup();
-  if (!state.areas || !state.viewSet || state.level === 'neighbourhood') { labels.addTo(map); return; }
-  const placed = [];
-  const ranked = [...state.areas.features].filter((f) => f.properties.label_point).sort((a, b) => a.properties.rank - b.properties.rank);
-  for (const f of ranked.slice(0, 15)) {
-    const [lon, lat] = f.properties.label_point;
-    const name = f.properties.name.replace(/^(Phường|Xã|Thị trấn) /, '');
-    const pt = map.latLngToContainerPoint([lat, lon]);
-    const w = 7 * name.length + 8, h = 16;
-    const box = { x0: pt.x - w / 2, x1: pt.x + w / 2, y0: pt.y - h / 2, y1: pt.y + h / 2 };
-    if (placed.some((b) => box.x0 < b.x1 && b.x0 < box.x1 && box.y0 < b.y1 && b.y0 < box.y1)) continue;
-    placed.push(box);
-    const icon = L.divIcon({ className: 'area-label', html: `<span data-code="${f.properties.code}"></span>`, iconSize: [w, h], iconAnchor: [w / 2, h / 2] });
-    const m = L.marker([lat, lon], { icon, interactive: false, keyboard: false });
-    m.on('add', () => { const el = m.getElement(); if (el) el.firstChild.textContent = name; });
-    labels.addLayer(m);
-  }
-  labels.addTo(map);
-}
-
-function tooltip(p) {
-  const v = metricValue(p);
-  const unit = state.metric === 'coverage_ratio' ? '%' : ' ' + t('unit_' + state.metric);
-  return `<strong>${p.name}</strong><br>${t(state.metric)}: ${v == null ? t('no_data') : num(v, 1) + unit}`;
-}
-
+// The areas of the level: figures, label points and boxes (the shapes come from the tiles).
 async function loadAreas(fit) {
-  state.areas = await getJson(`/api/areas?level=${state.level}${asOfQ()}`);
-  if (state.layer) state.layer.remove();
-  state.layer = L.geoJSON(state.areas, {
-    style: () => ({ className: 'area' }),
-    onEachFeature: (f, lyr) => {
-      lyr.bindTooltip(() => tooltip(f.properties), { sticky: true });
-      lyr.on('click', () => select(f.properties.code));
-      lyr.on('add', () => lyr.getElement && lyr.getElement() && lyr.getElement().setAttribute('data-code', f.properties.code));
-    },
-  }).addTo(map);
-  state.layer.eachLayer((lyr) => { const el = lyr.getElement && lyr.getElement(); if (el) el.setAttribute('data-code', lyr.feature.properties.code); });
-  styleAreas();
-  if (fit) map.fitBounds(state.layer.getBounds(), { padding: [10, 10] });
+  state.areas = await getJson(`/api/areas?level=${state.level}&geometry=point${asOfQ()}`);
+  state.byCode = new Map(state.areas.features.map((f) => [f.properties.code, f]));
+  if (!state.bounds) state.bounds = levelBounds();
+  drawLayers();
+  if (fit) fitBox(levelBounds());
   state.viewSet = true;
-  drawLabels();
-  if (state.hexLayer) state.hexLayer.bringToFront();
+  styleAreas();
+  // For the tests: the level whose areas and layers are in place.
+  document.body.dataset.level = state.level;
+}
+
+// Shows `level` (its select follows).
+async function showLevel(level) {
+  if (state.level === level) return;
+  state.level = level;
+  document.getElementById('level').value = level;
+  await loadAreas(false);
+  await loadPriorities();
+}
+
+// Click-through: the parts of area `code` (of `level`), the area selected and in view.
+async function drill(code, level) {
+  const inside = DRILL[level];
+  if (inside && levelsWithAreas().includes(inside)) await showLevel(inside);
+  await select(code, true);
+}
+
+// Back to the whole province (or country).
+async function home() {
+  state.selected = null;
+  state.selectedLevel = null;
+  state.path = [];
+  document.getElementById('panel').hidden = true;
+  renderCrumbs([]);
+  await showLevel(levelsWithAreas().includes('ward') ? 'ward' : levelsWithAreas()[1]);
+  drawLayers();
+  fitBox(levelBounds());
 }
 
 async function loadPriorities() {
@@ -309,7 +126,7 @@ function funnelChart(steps) {
     const w = s.households == null ? 0 : (100 * s.households) / top;
     const conv = s.of_previous == null ? '' : ` · ${num(s.of_previous * 100, 0)}% ${t('of_previous')}`;
     const value = s.households == null ? t('withheld') : `${num(s.households)}${conv}`;
-    return `<div class="step" data-service="${s.service}"><span class="what">${t('svc_' + s.service)}</span><span class="bar"><i style="width:${w.toFixed(1)}%"></i></span><span class="value">${value}</span></div>`;
+    return `<div class="step" data-service="${s.service}"><span class="what">${t('svc_' + s.service)}</span><span class="value">${value}</span><span class="bar"><i style="width:${w.toFixed(1)}%"></i></span></div>`;
   });
   return `<h3>${t('funnel')}</h3><div class="funnel">${rows.join('')}</div>`;
 }
@@ -317,7 +134,11 @@ function funnelChart(steps) {
 async function select(code, focus) {
   state.selected = code;
   const d = await getJson(`/api/areas/${encodeURIComponent(code)}${asOfQ('?')}`);
+  if (state.selected !== code) return; // another area was chosen meanwhile
   const a = d.area;
+  state.selectedLevel = a.level;
+  state.path = [...d.ancestors, { code: a.code, name: a.name, level: a.level }];
+  renderCrumbs(state.path);
   document.getElementById('panel').hidden = false;
   document.getElementById('side').scrollTop = 0;
   document.getElementById('panel-name').textContent = a.name;
@@ -326,6 +147,11 @@ async function select(code, focus) {
   document.getElementById('panel-chart').innerHTML = chart(d.series, a.households, state.summary.campaign.target_coverage);
   document.getElementById('panel-funnel').innerHTML = funnelChart(d.funnel);
   document.getElementById('panel-report').href = `report.html?code=${encodeURIComponent(a.code)}&lang=${state.lang}${asOfQ()}`;
+  const inside = DRILL[a.level];
+  const drillButton = document.getElementById('panel-drill');
+  drillButton.hidden = !(inside && levelsWithAreas().includes(inside) && d.children.length && state.level !== inside);
+  drillButton.textContent = t('drill_' + a.level);
+  drillButton.onclick = () => drill(a.code, a.level);
   const rows = [
     ['population', num(a.population)], ['households', num(a.households)], ['area_km2', num(a.area_km2, 2)],
     ['density_per_km2', num(a.density_per_km2)], ['teams', num(a.teams)], ['members', num(a.members)],
@@ -343,38 +169,27 @@ async function select(code, focus) {
     tr.insertCell().textContent = v;
   }
   document.getElementById('panel-former').textContent = d.former_units.length ? t('former') + d.former_units.map((u) => u.name).join(', ') : '';
-  styleAreas();
-  if (focus && state.layer) {
-    state.layer.eachLayer((lyr) => { if (lyr.feature.properties.code === code) map.fitBounds(lyr.getBounds(), { maxZoom: 14, padding: [20, 20] }); });
+  drawLayers();
+  if (focus) {
+    const box = state.byCode.get(code)?.bbox || (await getJson(`/api/areas?level=${a.level}&geometry=point${asOfQ()}`)).features.find((f) => f.properties.code === code)?.bbox;
+    if (box) fitBox(box, { maxZoom: 14, padding: 30 });
   }
+  styleAreas();
 }
 
-async function toggleHexes(on) {
-  if (!on) { if (state.hexLayer) state.hexLayer.remove(); state.hexLayer = null; drawHexLegend(0); styleAreas(); return; }
-  if (!state.hexData) state.hexData = await getJson('/api/hexes?res=8');
-  const max = Math.max(1, ...state.hexData.features.map((f) => f.properties.visits || 0));
-  state.hexLayer = L.geoJSON(state.hexData, {
-    style: (f) => {
-      const p = f.properties;
-      if (p.blind_spot) return { color: '#d00', weight: 2, fillColor: '#fff', fillOpacity: 0.5, className: 'hex blind' };
-      if (p.suppressed) return { color: '#54278f', weight: 0.6, dashArray: '2 2', fillColor: '#fff', fillOpacity: 0.3, className: 'hex' };
-      return { color: '#3f007d', weight: 0.3, fillColor: hexColour(p.visits, max), fillOpacity: 0.6, className: 'hex' };
-    },
-    onEachFeature: (f, lyr) => lyr.bindTooltip(() => {
-      const p = f.properties;
-      const counts = p.suppressed ? t('withheld') : `${num(p.visits)} ${t('visits_cell')}, ${num(p.households)} ${t('households_cell')}`;
-      const pop = p.population_est == null ? '' : `<br>${num(p.population_est)} ${t('pop_est')}`;
-      return `${counts}${pop}${p.blind_spot ? '<br><strong>' + t('blind') + '</strong>' : ''}`;
-    }, { sticky: true }),
-  }).addTo(map);
-  drawHexLegend(max);
+// The H3 layer from the `h3` tiles: resolution by zoom, the small-count rule applied.
+function toggleHexes(on) {
+  state.hexOn = on;
+  state.hexMax = 1;
+  drawLayers();
   styleAreas();
+  drawHexLegend();
 }
 
 // Search: current names, former (pre-2025) names through the crosswalk, neighbourhoods.
 let index = [];
 async function buildIndex() {
-  const wards = state.level === 'ward' ? state.areas : await getJson('/api/areas?level=ward&zoom=8');
+  const wards = state.level === 'ward' ? state.areas : await getJson('/api/areas?level=ward&geometry=point');
   index = wards.features.map((f) => ({ code: f.properties.code, name: f.properties.name, keys: [f.properties.name, ...(f.properties.former_names || [])].map(fold), former: f.properties.former_names || [] }));
 }
 
@@ -394,7 +209,7 @@ function search(q) {
     if (viaFormer) li.lastChild.textContent = `(${viaFormer})`;
     const go = async () => {
       ul.hidden = true;
-      if (state.level !== 'ward') { state.level = 'ward'; document.getElementById('level').value = 'ward'; await loadAreas(false); await loadPriorities(); }
+      await showLevel('ward');
       select(h.code, true);
     };
     li.addEventListener('click', go);
@@ -420,15 +235,9 @@ function applyLanguage() {
   renderStatus();
   if (state.summary) renderDay();
   document.getElementById('report-link').href = `report.html?lang=${state.lang}${asOfQ()}`;
-  if (state.hexLayer) drawHexLegend(Math.max(1, ...state.hexData.features.map((f) => f.properties.visits || 0)));
+  drawHexLegend();
+  if (state.summary) renderCrumbs(state.path);
   if (state.selected) select(state.selected);
-}
-
-let attribution = null;
-function setAttribution() {
-  if (attribution) map.attributionControl.removeAttribution(attribution);
-  attribution = t(state.summary?.synthetic === false ? 'attribution_real' : 'attribution');
-  map.attributionControl.addAttribution(attribution);
 }
 
 // Planning: POST /api/plan, show the rows on the map and in a table that can be edited by hand
@@ -453,7 +262,7 @@ async function runPlan(ev, meetDeadline = false) {
   // Switch the metric first, so the neighbourhoods are drawn in the plan's colours straight away.
   state.metric = 'plan_added_metric';
   document.getElementById('metric').value = state.metric;
-  if (state.level !== 'neighbourhood') { state.level = 'neighbourhood'; document.getElementById('level').value = 'neighbourhood'; await loadAreas(false); await loadPriorities(); }
+  await showLevel('neighbourhood');
   styleAreas();
 }
 
@@ -554,6 +363,7 @@ async function refreshWhenChanged() {
     if (s.data_changed_at !== before || s.province.visits !== state.summary.province.visits) {
       state.summary = s;
       setupSlider();
+      redrawTiles();
       await loadAreas(false);
       await loadPriorities();
       renderStatus();
@@ -647,9 +457,17 @@ async function play() {
 
 async function main() {
   state.summary = await getJson('/api/summary');
-  if (state.summary.basemap_url) L.tileLayer(state.summary.basemap_url, { maxZoom: 19 }).addTo(map);
+  await new Promise((res) => (map.loaded() ? res() : map.once('load', res)));
+  // The levels of this data below its root (a province: wards, neighbourhoods, former districts;
+  // the country: provinces and wards).
+  const levels = levelsWithAreas().slice(1);
+  const levelSelect = document.getElementById('level');
+  if (levels.includes('province')) levelSelect.insertAdjacentHTML('afterbegin', '<option value="province" data-i18n="level_province"></option>');
+  for (const o of [...levelSelect.options]) if (!levels.includes(o.value)) o.remove();
+  state.level = levels.includes('ward') ? 'ward' : levels[0];
+  levelSelect.value = state.level;
   document.getElementById('metric').addEventListener('change', (e) => { state.metric = e.target.value; styleAreas(); });
-  document.getElementById('level').addEventListener('change', async (e) => { state.level = e.target.value; await loadAreas(false); await loadPriorities(); });
+  levelSelect.addEventListener('change', (e) => showLevel(e.target.value));
   document.getElementById('hex-toggle').addEventListener('change', (e) => toggleHexes(e.target.checked));
   document.getElementById('day').addEventListener('change', (e) => { state.playing = false; showDay(Number(e.target.value)); });
   document.getElementById('day').addEventListener('input', () => { const n = Number(document.getElementById('day').value); document.getElementById('day-label').textContent = t('day_label')({ day: n, days: state.summary.campaign.days, date: date(dayIso(n)), today: n >= state.summary.campaign.day }); });
@@ -667,11 +485,16 @@ async function main() {
   const planFailed = (err) => { document.getElementById('plan-summary').textContent = String(err.message || err); };
   document.getElementById('plan-form').addEventListener('submit', (e) => runPlan(e).catch(planFailed));
   document.getElementById('plan-meet').addEventListener('click', () => runPlan(null, true).catch(planFailed));
-  map.on('zoomend moveend', drawLabels);
+  map.on('moveend', drawLabels);
+  map.on('idle', updateHexMax);
+  map.on('mousemove', onHover);
+  map.on('mouseout', () => popup.remove());
+  map.on('click', (e) => { const code = areaAt(e.point); if (code) select(code, false); });
+  map.on('dblclick', (e) => { const code = areaAt(e.point); if (code) drill(code, state.level); });
   document.getElementById('plan-export').addEventListener('click', exportPlan);
   document.getElementById('plan-save').addEventListener('click', () => savePlan().catch(planFailed));
   document.getElementById('saved-plans').addEventListener('change', (e) => openSavedPlan(e.target.value).catch(planFailed));
-  document.getElementById('panel-close').addEventListener('click', () => { document.getElementById('panel').hidden = true; state.selected = null; styleAreas(); });
+  document.getElementById('panel-close').addEventListener('click', () => { document.getElementById('panel').hidden = true; state.selected = null; state.selectedLevel = null; drawLayers(); });
   document.getElementById('signin-form').addEventListener('submit', (e) => { e.preventDefault(); signIn(document.getElementById('token').value.trim()); document.getElementById('token').value = ''; });
   document.getElementById('signout').addEventListener('click', () => { sessionStorage.removeItem('phuso-token'); state.me = null; renderAccess(); });
   document.getElementById('upload-file').addEventListener('change', (e) => { if (e.target.files[0]) uploadFile(e.target.files[0]); });
@@ -687,6 +510,8 @@ async function main() {
   await loadPriorities();
   await buildIndex();
   await loadSavedPlans();
+  renderCrumbs([]);
+  await idle();
   document.body.dataset.ready = 'true';
 }
 
