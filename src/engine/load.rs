@@ -290,6 +290,7 @@ impl Engine {
                 .map(|&l| areas[l].geometry.clone().expect("leaf geometry"))
                 .collect(),
         );
+        phase("leaf index");
         let leaf_pop: Vec<(&MultiPolygon<f64>, f64)> = leaves
             .iter()
             .map(|&l| {
@@ -300,6 +301,7 @@ impl Engine {
             })
             .collect();
         let population_cells = hex::population_by_cell(&leaf_pop, hex_resolution);
+        phase("population by H3 cell");
         // Wards with neighbourhoods hold the visits in no neighbourhood (a map that does not
         // cover the whole ward).
         let mapped: Vec<usize> = (0..areas.len())
