@@ -125,7 +125,11 @@ impl Shapes {
             engine
                 .areas()
                 .par_iter()
-                .map(|a| a.geometry.as_ref().map(|g| coordinates(g, tolerance).to_string()))
+                .map(|a| {
+                    a.geometry
+                        .as_ref()
+                        .map(|g| coordinates(g, tolerance).to_string())
+                })
                 .collect()
         });
         all.get(i)?.as_deref()

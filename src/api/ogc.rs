@@ -393,7 +393,10 @@ fn area_feature(s: &AppState, i: usize, out: &mut String) {
     out.push_str(r#"{"type":"Feature","id":"#);
     out.push_str(&Value::from(code).to_string());
     out.push_str(r#","geometry":"#);
-    match s.shapes.coordinates_of(e, i, super::layers::TIERS.len() - 1) {
+    match s
+        .shapes
+        .coordinates_of(e, i, super::layers::TIERS.len() - 1)
+    {
         Some(c) => {
             out.push_str(r#"{"type":"MultiPolygon","coordinates":"#);
             out.push_str(c);

@@ -159,30 +159,61 @@ async fn areas_as_label_points_carry_the_same_figures_and_the_shapes_boxes() {
                 for ring in polygon.as_array().unwrap() {
                     for c in ring.as_array().unwrap() {
                         let (x, y) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
-                        want = [want[0].min(x), want[1].min(y), want[2].max(x), want[3].max(y)];
+                        want = [
+                            want[0].min(x),
+                            want[1].min(y),
+                            want[2].max(x),
+                            want[3].max(y),
+                        ];
                     }
                 }
             }
-            let bbox: Vec<f64> = p["bbox"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            let bbox: Vec<f64> = p["bbox"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
             for k in 0..4 {
-                assert!((bbox[k] - want[k]).abs() < 2e-6, "{} bbox {bbox:?} vs {want:?}", p["id"]);
+                assert!(
+                    (bbox[k] - want[k]).abs() < 2e-6,
+                    "{} bbox {bbox:?} vs {want:?}",
+                    p["id"]
+                );
             }
             let (x, y) = (
                 p["geometry"]["coordinates"][0].as_f64().unwrap(),
                 p["geometry"]["coordinates"][1].as_f64().unwrap(),
             );
-            assert!(bbox[0] <= x && x <= bbox[2] && bbox[1] <= y && y <= bbox[3], "{}", p["id"]);
+            assert!(
+                bbox[0] <= x && x <= bbox[2] && bbox[1] <= y && y <= bbox[3],
+                "{}",
+                p["id"]
+            );
         }
     }
     let (status, err) = json("/api/areas?geometry=outline").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(err["error"].as_str().unwrap().contains("geometry=\"outline\""), "{err}");
+    assert!(
+        err["error"]
+            .as_str()
+            .unwrap()
+            .contains("geometry=\"outline\""),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn an_area_names_its_ancestors_from_the_root() {
     let e = bundled_engine();
-    for code in ["25975", e.figures_at(Level::Neighbourhood).next().unwrap().code.as_str()] {
+    for code in [
+        "25975",
+        e.figures_at(Level::Neighbourhood)
+            .next()
+            .unwrap()
+            .code
+            .as_str(),
+    ] {
         let (status, d) = json(&format!("/api/areas/{code}")).await;
         assert_eq!(status, StatusCode::OK);
         let mut want = Vec::new();
@@ -192,9 +223,17 @@ async fn an_area_names_its_ancestors_from_the_root() {
             at = e.areas()[j].parent;
         }
         want.reverse();
-        let got: Vec<&str> = d["ancestors"].as_array().unwrap().iter().map(|a| a["code"].as_str().unwrap()).collect();
+        let got: Vec<&str> = d["ancestors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["code"].as_str().unwrap())
+            .collect();
         assert_eq!(got, want, "{code}");
-        assert_eq!(d["ancestors"].as_array().unwrap().last().unwrap()["code"], d["parent"]["code"]);
+        assert_eq!(
+            d["ancestors"].as_array().unwrap().last().unwrap()["code"],
+            d["parent"]["code"]
+        );
         assert_eq!(d["ancestors"][0]["level"], "province");
     }
 }

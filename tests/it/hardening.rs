@@ -54,7 +54,10 @@ async fn every_response_carries_the_security_headers() {
     for (uri, cache) in [
         ("/", "no-cache"),
         ("/app.js", "no-cache"),
-        ("/vendor/maplibre-gl/maplibre-gl.mjs", "public, max-age=86400"),
+        (
+            "/vendor/maplibre-gl/maplibre-gl.mjs",
+            "public, max-age=86400",
+        ),
         ("/api/summary", "no-store"),
         ("/api/nothing", "no-store"),
     ] {
@@ -79,7 +82,10 @@ async fn every_response_carries_the_security_headers() {
     for tag in html.split("<script").skip(1) {
         let open = &tag[..tag.find('>').unwrap()];
         assert!(open.contains(" src=\""), "inline script: {tag}");
-        assert!(tag[open.len() + 1..].starts_with("</script>"), "inline script: {tag}");
+        assert!(
+            tag[open.len() + 1..].starts_with("</script>"),
+            "inline script: {tag}"
+        );
     }
     // A basemap's origin is allowed for images, nothing else.
     let csp = phuso::api::guard::content_security_policy(Some(
