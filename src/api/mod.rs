@@ -237,10 +237,12 @@ impl AppState {
             days: Mutex::new(Vec::new()),
         };
         if !past {
-            // The page's documents (label points and figures); the shapes are written when
-            // first asked for.
+            // Every document of the newest snapshot before it serves: a cheap route must never
+            // wait for the shapes to be written (they are, once per load, on the first snapshot).
             for level in Level::ALL {
-                snap.area_doc(level, layers::POINT_TIER);
+                for tier in 0..=layers::POINT_TIER {
+                    snap.area_doc(level, tier);
+                }
             }
         }
         snap
