@@ -735,14 +735,19 @@ async fn areas(
     params::only(&q, &["level", "zoom", "as_of", "geometry"])?;
     let s = asked(s, &q).await?;
     let level = params::level(&q, Level::Ward)?;
-    let tier = match (q.get("geometry").map(String::as_str), q.get("zoom")) {
+    // `zoom` is checked even where it does not matter (with `geometry=point`).
+    let zoom = match q.get("zoom") {
+        Some(_) => Some(params::number(&q, "zoom", 12, 0..=24)?),
+        None => None,
+    };
+    let tier = match (q.get("geometry").map(String::as_str), zoom) {
         (Some("point"), _) => layers::POINT_TIER,
         (Some(other), _) if other != "polygon" => {
             return Err(ApiError::BadRequest(format!(
                 "geometry={other:?}: expected polygon (the default) or point"
             )));
         }
-        (_, Some(_)) => layers::tier_for_zoom(params::number(&q, "zoom", 12, 0..=24)?),
+        (_, Some(z)) => layers::tier_for_zoom(z),
         (_, None) => 1,
     };
     let doc = s

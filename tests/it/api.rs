@@ -192,6 +192,13 @@ async fn areas_as_label_points_carry_the_same_figures_and_the_shapes_boxes() {
             );
         }
     }
+    let (status, err) = json("/api/areas?geometry=point&zoom=x").await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "zoom is checked with geometry=point"
+    );
+    assert!(err["error"].as_str().unwrap().contains("zoom"), "{err}");
     let (status, err) = json("/api/areas?geometry=outline").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(
