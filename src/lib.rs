@@ -24,11 +24,12 @@
 //! turns them into h3o's (lat, lng).
 
 pub mod api;
+/// Ingest errors: in the kernel crate, shared with the Spark extension.
+pub use phuso_kernel::error;
 pub mod bench;
 pub mod campaign;
 pub mod disclosure;
 pub mod engine;
-pub mod error;
 pub mod fuzzing;
 pub mod generate;
 pub mod ingest;

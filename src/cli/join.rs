@@ -9,13 +9,10 @@ use std::time::Instant;
 use anyhow::Context;
 use phuso::ingest::boundaries::{BoundaryFields, read_boundaries};
 use phuso::ingest::table::Table;
-use phuso::join::{OUTSIDE, assign, count_points, in_range};
+use phuso::join::{OUTSIDE, assign, in_range};
 use phuso::{AreaIndex, IngestError};
+use phuso_kernel::counts::{Joined, join_counts, write_counts};
 
-#[expect(
-    clippy::too_many_lines,
-    reason = "read, join, report swapped and invalid points, write"
-)]
 pub(super) fn join_command(
     areas: &Path,
     points: &Path,
@@ -60,36 +57,14 @@ pub(super) fn join_command(
     let (names, index, t_areas) = indexed?;
     let (xs, ys, problems, t_points) = columns?;
     let t_read = t0.elapsed();
-    let mut counts = count_points(&index, &xs, &ys);
+    let Joined {
+        counts,
+        swapped_rows: swapped,
+        assigned,
+    } = join_counts(&index, &xs, &ys);
     let t_join = t0.elapsed();
     for (_, p) in problems.iter().take(10) {
         eprintln!("warning: {}: {p} (counted as _invalid)", points.display());
-    }
-    let mut assigned = None;
-    // Points in no area that would be inside one with lon and lat exchanged: said as swapped.
-    let mut swapped: Vec<usize> = Vec::new();
-    if counts.outside + counts.invalid > 0 {
-        let a = assign(&index, &xs, &ys);
-        let candidates: Vec<usize> = (0..xs.len())
-            .filter(|&i| a[i] == OUTSIDE && in_range(ys[i], xs[i]))
-            .collect();
-        let sx: Vec<f64> = candidates.iter().map(|&i| ys[i]).collect();
-        let sy: Vec<f64> = candidates.iter().map(|&i| xs[i]).collect();
-        let back = assign(&index, &sx, &sy);
-        swapped = candidates
-            .iter()
-            .zip(&back)
-            .filter(|(_, b)| **b != OUTSIDE)
-            .map(|(&i, _)| i)
-            .collect();
-        for &i in &swapped {
-            if in_range(xs[i], ys[i]) {
-                counts.outside -= 1;
-            } else {
-                counts.invalid -= 1;
-            }
-        }
-        assigned = Some(a);
     }
     let out_of_range = (0..xs.len()).filter(|&i| {
         xs[i].is_finite()
@@ -116,23 +91,7 @@ pub(super) fn join_command(
         );
     }
     let write_counts = || -> anyhow::Result<()> {
-        let mut w = csv::Writer::from_path(counts_out)?;
-        w.write_record(["code", "name", "count"])?;
-        for ((code, name), n) in names.iter().zip(&counts.per_area) {
-            w.write_record([code.as_str(), name.as_str(), &n.to_string()])?;
-        }
-        w.write_record(["_outside", "in no area", &counts.outside.to_string()])?;
-        w.write_record([
-            "_swapped",
-            "in no area; inside one with lon and lat swapped",
-            &swapped.len().to_string(),
-        ])?;
-        w.write_record([
-            "_invalid",
-            "not a number or out of range",
-            &counts.invalid.to_string(),
-        ])?;
-        w.flush()?;
+        write_counts(File::create(counts_out)?, &names, &counts)?;
         Ok(())
     };
     write_counts().with_context(|| format!("{}: cannot write", counts_out.display()))?;
@@ -159,7 +118,7 @@ pub(super) fn join_command(
         names.len(),
         counts.per_area.iter().sum::<u64>(),
         counts.outside,
-        swapped.len(),
+        counts.swapped,
         counts.invalid,
         t_areas.as_secs_f64(),
         t_points.as_secs_f64(),

@@ -2,7 +2,8 @@
 //! WGS84 or VN-2000 through [`layer`]), census, teams and visits (CSV, Parquet or Excel).
 //! Depends on `model`, `error` and `spatial::crs` only.
 
-pub mod boundaries;
+/// GeoJSON boundaries: in the kernel crate, shared with the Spark extension.
+pub use phuso_kernel::boundaries;
 pub mod census;
 pub mod crosswalk;
 pub mod geopackage;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use geo::{Area, BooleanOps, MultiPolygon};
 use h3o::geom::{ContainmentMode, TilerBuilder};
-use h3o::{CellIndex, LatLng, Resolution};
+use h3o::{CellIndex, Resolution};
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
@@ -22,11 +22,7 @@ pub const DEFAULT_RESOLUTION: Resolution = Resolution::Eight;
 /// A populated cell with fewer estimated residents than this is never called a blind spot.
 pub const BLIND_SPOT_MIN_POPULATION: f64 = 50.0;
 
-/// The cell holding (lon, lat) at `res`, or `None` for coordinates h3o rejects (non-finite).
-#[must_use]
-pub fn cell_of(lon: f64, lat: f64, res: Resolution) -> Option<CellIndex> {
-    LatLng::new(lat, lon).ok().map(|ll| ll.to_cell(res))
-}
+pub use crate::hexfast::cell_of;
 
 /// Figures for one H3 cell.
 #[derive(Debug, Clone, PartialEq, Serialize)]

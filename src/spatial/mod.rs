@@ -8,11 +8,12 @@
 //! - [`crs`]: WGS84 and VN-2000 (UTM, TM-3) coordinates to WGS84 lon/lat (proj4rs).
 //! - [`hex`]: H3 aggregation with h3o: visits, households, population and blind spots per cell.
 
+//!
+//! The join and `hexfast` live in the kernel crate (`kernel/`, no polars), which the Spark
+//! extension links too; they are re-exported here under their usual paths.
+
 pub mod crs;
 pub mod hex;
-pub mod hexfast;
-pub mod index;
-pub mod join;
-pub mod prepared;
-pub mod raster;
 pub mod tiles;
+
+pub use phuso_kernel::{hexfast, index, join, prepared, raster};

@@ -18,7 +18,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use h3o::{CellIndex, LatLng, Resolution};
 use rayon::prelude::*;
 
-use crate::hex::cell_of;
+/// The cell holding (lon, lat) at `res`, or `None` for coordinates h3o rejects (non-finite).
+#[must_use]
+pub fn cell_of(lon: f64, lat: f64, res: Resolution) -> Option<CellIndex> {
+    LatLng::new(lat, lon).ok().map(|ll| ll.to_cell(res))
+}
 
 /// Points per rayon task.
 const CHUNK: usize = 64 * 1024;

@@ -14,8 +14,8 @@ use geojson::GeometryValue;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use crate::AreaCode;
 use crate::error::{IngestError, Problems};
-use crate::model::AreaCode;
 
 /// Which feature properties hold what. Defaults fit the bundled files.
 #[derive(Debug, Clone)]
@@ -134,7 +134,7 @@ pub fn parse_boundaries(
 }
 
 /// Validates features already read as GeoJSON values (WGS84), e.g. from a Shapefile or a
-/// GeoPackage ([`super::layer::Layer::to_feature_values`]); `path` names the source.
+/// GeoPackage (`phuso::ingest::layer::Layer::to_feature_values`); `path` names the source.
 ///
 /// # Errors
 /// As [`read_boundaries`].
