@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# All tests: the Rust unit and integration tests (the benches compile and run once), schemathesis
+# All tests: the Rust unit and integration tests (the benches compile and run once), the Spark
+# extension on a loopback cluster, schemathesis
 # against the live server, then the web
 # page in a real headless browser (Debian's chromium, installed here when missing; needs root or
 # an existing /usr/bin/chromium).
@@ -12,6 +13,11 @@ if ! command -v cs2cs >/dev/null 2>&1 || ! command -v ogr2ogr >/dev/null 2>&1; t
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq proj-bin gdal-bin >/dev/null
 fi
 cargo test --locked --all-targets
+# Scale-out: phuso-spark (the kernel built by maturin into a venv with PySpark) on a Spark cluster
+# of a master and two workers on loopback, against phuso join (Java 17 from Debian when missing).
+bash scripts/spark-setup.sh
+target/spark-venv/bin/pip install -q --disable-pip-version-check "pytest>=8,<10"
+PHUSO_BIN="$PWD/target/debug/phuso" target/spark-venv/bin/python -m pytest -q -p no:cacheprovider python/tests
 # The API against its generated OpenAPI document (schemathesis from PyPI, every check).
 bash scripts/schemathesis.sh
 # The browser, and for the printed report poppler's pdftotext/pdfinfo/pdftoppm and the DejaVu

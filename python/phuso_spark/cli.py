@@ -1,0 +1,75 @@
+"""The ``phuso-spark`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .join import InputError
+
+
+def conf_pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, found {text!r}")
+    return key, value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="phuso-spark",
+        description="Phủ Số on Apache Spark: the same exact answers as the single-node engine.",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    j = sub.add_parser(
+        "join",
+        help="points per area (the counts file of `phuso join`)",
+        description="Counts the points of Parquet files per area of a GeoJSON file, on a Spark "
+        "cluster, with phuso's kernel and border rule; writes the counts file of `phuso join`.",
+    )
+    j.add_argument("--master", required=True, help="Spark master URL (spark://HOST:PORT, local[N])")
+    j.add_argument("--areas", required=True, help="GeoJSON FeatureCollection of the areas")
+    j.add_argument(
+        "--points",
+        required=True,
+        nargs="+",
+        help="Parquet files or globs of points (any path Spark reads: local, HDFS, S3)",
+    )
+    j.add_argument("--id-property", default="code", help="the areas' code property (default code)")
+    j.add_argument("--lon", default="lon", help="longitude column (default lon)")
+    j.add_argument("--lat", default="lat", help="latitude column (default lat)")
+    j.add_argument("--counts-out", required=True, help="the counts file to write (CSV)")
+    j.add_argument(
+        "--summary-out",
+        help="also write a JSON summary (points, seconds, tasks and points per executor)",
+    )
+    j.add_argument("--partitions", type=int, help="repartition the points into N partitions")
+    j.add_argument(
+        "--conf",
+        type=conf_pair,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a Spark setting (repeatable)",
+    )
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "partitions", None) is not None and args.partitions < 1:
+        print(f"phuso-spark: error: --partitions {args.partitions}: expected 1 or more", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "join":
+            from . import join
+
+            return join.run(args)
+    except InputError as e:
+        print(f"phuso-spark: error: {e}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

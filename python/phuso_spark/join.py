@@ -1,0 +1,161 @@
+"""``phuso-spark join``: points per area on Spark, equal to ``phuso join``'s counts file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from dataclasses import dataclass
+
+from . import workers
+from ._kernel import Areas
+
+# Rows of the per-task answer: one per non-zero count slot, and two about the task itself.
+COUNT, TASKS, POINTS = 0, 1, 2
+SCHEMA = "kind byte, key int, n long"
+
+
+class InputError(Exception):
+    """A problem with the user's input, said with the file, field and value."""
+
+
+@dataclass
+class JoinResult:
+    """What a join counted, and where its tasks ran."""
+
+    slots: list[int]
+    tasks_per_executor: dict[int, int]
+    points_per_executor: dict[int, int]
+    seconds: float
+
+
+def read_areas(path: str, id_property: str) -> tuple[Areas, bytes]:
+    """The validated areas of a GeoJSON file (checked here, on the driver, before any task)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read the file: {e.strerror}") from e
+    try:
+        return Areas.from_geojson(data, path, id_property), data
+    except ValueError as e:
+        raise InputError(str(e)) from e
+
+
+def read_points(spark, points: list[str], lon: str, lat: str, partitions: int | None):
+    """The ``lon``, ``lat`` columns (as float64) of the Parquet files ``points`` (paths or globs
+    in any file system Spark reads)."""
+    from pyspark.errors import AnalysisException
+    from pyspark.sql import functions as F
+
+    try:
+        df = spark.read.parquet(*points)
+    except AnalysisException as e:
+        raise InputError(f"{', '.join(points)}: cannot read the points: {e.getMessage()}") from e
+    for name, what in ((lon, "longitude"), (lat, "latitude")):
+        if name not in df.columns:
+            raise InputError(
+                f"{', '.join(points)}: no column `{name}` ({what} in degrees, WGS84); "
+                f"the columns are {', '.join(df.columns) or '(none)'}"
+            )
+    df = df.select(F.col(lon).cast("double").alias("lon"), F.col(lat).cast("double").alias("lat"))
+    if partitions:
+        df = df.repartition(partitions)
+    return df
+
+
+def count_task(key: str, broadcast):
+    """The function Spark runs per partition: the kernel's counts of every batch, summed."""
+
+    def run(batches):
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        areas = workers.areas(key, broadcast)
+        total = np.zeros(len(areas) + 3, dtype=np.int64)
+        points = 0
+        for b in batches:
+            xs = pc.fill_null(b.column(0), float("nan")).to_numpy(zero_copy_only=False)
+            ys = pc.fill_null(b.column(1), float("nan")).to_numpy(zero_copy_only=False)
+            total += np.asarray(areas.count(xs, ys), dtype=np.int64)
+            points += b.num_rows
+        slots = np.nonzero(total)[0]
+        e = workers.executor_id()
+        yield pa.RecordBatch.from_pydict(
+            {
+                "kind": pa.array([COUNT] * len(slots) + [TASKS, POINTS], pa.int8()),
+                "key": pa.array(slots.tolist() + [e, e], pa.int32()),
+                "n": pa.array(total[slots].tolist() + [1, points], pa.int64()),
+            }
+        )
+
+    return run
+
+
+def join(spark, areas: Areas, data: bytes, source: str, id_property: str, points) -> JoinResult:
+    """Joins the points DataFrame (``lon``, ``lat``) to the areas on the cluster."""
+    from pyspark.sql import functions as F
+
+    t0 = time.monotonic()
+    key = hashlib.sha256(data).hexdigest() + "\0" + id_property
+    bc = spark.sparkContext.broadcast((data, source, id_property))
+    rows = (
+        points.mapInArrow(count_task(key, bc), SCHEMA)
+        .groupBy("kind", "key")
+        .agg(F.sum("n").alias("n"))
+        .collect()
+    )
+    bc.unpersist()
+    slots = [0] * (len(areas) + 3)
+    tasks: dict[int, int] = {}
+    per_executor: dict[int, int] = {}
+    for r in rows:
+        if r.kind == COUNT:
+            slots[r.key] = r.n
+        elif r.kind == TASKS:
+            tasks[r.key] = r.n
+        else:
+            per_executor[r.key] = r.n
+    return JoinResult(slots, tasks, per_executor, time.monotonic() - t0)
+
+
+def run(args) -> int:
+    from .session import start
+
+    areas, data = read_areas(args.areas, args.id_property)
+    spark = start(args.master, "phuso-spark join", args.conf)
+    try:
+        points = read_points(spark, args.points, args.lon, args.lat, args.partitions)
+        r = join(spark, areas, data, args.areas, args.id_property, points)
+    finally:
+        spark.stop()
+    try:
+        areas.write_counts(r.slots, args.counts_out)
+    except OSError as e:
+        raise InputError(str(e)) from e
+    n = len(areas)
+    inside = sum(r.slots[:n])
+    total = sum(r.slots)
+    if args.summary_out:
+        summary = {
+            "points": total,
+            "seconds": round(r.seconds, 3),
+            "tasks_per_executor": r.tasks_per_executor,
+            "points_per_executor": r.points_per_executor,
+        }
+        try:
+            with open(args.summary_out, "w") as f:
+                json.dump(summary, f, indent=1)
+        except OSError as e:
+            raise InputError(f"{args.summary_out}: cannot write: {e.strerror}") from e
+    print(
+        f"joined {total} points to {n} areas: {inside} inside, {r.slots[n]} outside, "
+        f"{r.slots[n + 1]} swapped, {r.slots[n + 2]} invalid; join on the cluster "
+        f"{r.seconds:.2f}s ({total / max(r.seconds, 1e-9) / 1e6:.2f}M points/s); "
+        f"tasks per executor {dict(sorted(r.tasks_per_executor.items()))}, "
+        f"points per executor {dict(sorted(r.points_per_executor.items()))}",
+        file=sys.stderr,
+    )
+    return 0
