@@ -5,9 +5,10 @@ kernel in one process with 1 thread (the per-core rate of the single-node engine
   target/release/phuso generate --visits 10000000 --out /tmp/gen10m   # or the debug binary
   target/spark-venv/bin/python scripts/spark-bench.py /tmp/gen10m/visits.parquet [AREAS.geojson ...]
 
-Prints one JSON line per run: workers, points, seconds of the Spark job (from the first task to
-the counts on the driver, session start excluded), points per second and per core, and the
-Spark shuffle volume of the job (bytes written by the tasks' partial sums)."""
+Prints one JSON line per run: workers, points, seconds of the Spark job (from its submission to
+the counts on the driver; the session's start excluded), points per second and per core, the
+seconds the tasks spent building the index, in the kernel, in Python and waiting for Spark's
+batches, and the Spark shuffle volume of the job (bytes written by the tasks' partial sums)."""
 
 from __future__ import annotations
 
@@ -78,6 +79,11 @@ def main() -> None:
                             "areas": a.name, "points": n, "seconds": s["seconds"],
                             "points_per_s": round(n / s["seconds"]),
                             "points_per_s_per_core": round(n / s["seconds"] / workers),
+                            "task_seconds": s["task_seconds"],
+                            # The steady rate of one core: points over the seconds the tasks spent
+                            # on batches (kernel, Python, waiting for Spark), the index build and
+                            # the job's start excluded.
+                            "steady_points_per_s_per_core": round(n / (s["task_seconds"]["kernel"] + s["task_seconds"]["python"] + s["task_seconds"]["waiting_for_batches"])),
                             "tasks_per_executor": s["tasks_per_executor"],
                             "shuffle_bytes": s.get("shuffle_bytes"),
                         }), flush=True)

@@ -9,10 +9,14 @@ import time
 from dataclasses import dataclass
 
 from . import workers
+from .session import stages
 from ._kernel import Areas
 
-# Rows of the per-task answer: one per non-zero count slot, and two about the task itself.
-COUNT, TASKS, POINTS = 0, 1, 2
+# Rows of the per-task answer: one per non-zero count slot, and rows about the task itself (keyed
+# by executor): one task, its points, and the microseconds it spent building the areas' index (once
+# per Python worker process), in the kernel's join, in Python around it, and waiting for Spark's
+# next batch.
+COUNT, TASKS, POINTS, INDEX_US, KERNEL_US, PYTHON_US, WAIT_US = 0, 1, 2, 3, 4, 5, 6
 SCHEMA = "kind byte, key int, n long"
 
 
@@ -25,9 +29,14 @@ class JoinResult:
     """What a join counted, and where its tasks ran."""
 
     slots: list[int]
+    # The stages Spark ran (tasks, wall and run seconds, shuffle bytes), when it could tell.
+    stages: list[dict] | None
     tasks_per_executor: dict[int, int]
     points_per_executor: dict[int, int]
     seconds: float
+    # Seconds summed over the tasks: building the index, in the kernel's join, in Python around
+    # it, waiting for batches.
+    task_seconds: dict[str, float]
 
 
 def read_areas(path: str, id_property: str) -> tuple[Areas, bytes]:
@@ -69,25 +78,44 @@ def count_task(key: str, broadcast):
     """The function Spark runs per partition: the kernel's counts of every batch, summed."""
 
     def run(batches):
+        import time
+
         import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        clock = time.perf_counter
+        t = clock()
         areas = workers.areas(key, broadcast)
+        index = clock() - t
+        kernel = python = wait = 0.0
         total = np.zeros(len(areas) + 3, dtype=np.int64)
         points = 0
-        for b in batches:
+        batches = iter(batches)
+        while True:
+            t0 = clock()
+            b = next(batches, None)
+            t1 = clock()
+            wait += t1 - t0
+            if b is None:
+                break
             xs = pc.fill_null(b.column(0), float("nan")).to_numpy(zero_copy_only=False)
             ys = pc.fill_null(b.column(1), float("nan")).to_numpy(zero_copy_only=False)
-            total += np.asarray(areas.count(xs, ys), dtype=np.int64)
+            t2 = clock()
+            counts = areas.count(xs, ys)
+            t3 = clock()
+            total += np.asarray(counts, dtype=np.int64)
             points += b.num_rows
+            kernel += t3 - t2
+            python += (t2 - t1) + (clock() - t3)
         slots = np.nonzero(total)[0]
         e = workers.executor_id()
+        own = [(TASKS, 1), (POINTS, points), (INDEX_US, index), (KERNEL_US, kernel), (PYTHON_US, python), (WAIT_US, wait)]
         yield pa.RecordBatch.from_pydict(
             {
-                "kind": pa.array([COUNT] * len(slots) + [TASKS, POINTS], pa.int8()),
-                "key": pa.array(slots.tolist() + [e, e], pa.int32()),
-                "n": pa.array(total[slots].tolist() + [1, points], pa.int64()),
+                "kind": pa.array([COUNT] * len(slots) + [k for k, _ in own], pa.int8()),
+                "key": pa.array(slots.tolist() + [e] * len(own), pa.int32()),
+                "n": pa.array(total[slots].tolist() + [v if k < INDEX_US else round(v * 1e6) for k, v in own], pa.int64()),
             }
         )
 
@@ -108,17 +136,27 @@ def join(spark, areas: Areas, data: bytes, source: str, id_property: str, points
         .collect()
     )
     bc.unpersist()
+    ran = stages(spark)
     slots = [0] * (len(areas) + 3)
     tasks: dict[int, int] = {}
     per_executor: dict[int, int] = {}
+    us = {INDEX_US: 0, KERNEL_US: 0, PYTHON_US: 0, WAIT_US: 0}
     for r in rows:
         if r.kind == COUNT:
             slots[r.key] = r.n
         elif r.kind == TASKS:
             tasks[r.key] = r.n
-        else:
+        elif r.kind == POINTS:
             per_executor[r.key] = r.n
-    return JoinResult(slots, tasks, per_executor, time.monotonic() - t0)
+        else:
+            us[r.kind] += r.n
+    task_seconds = {
+        "index": us[INDEX_US] / 1e6,
+        "kernel": us[KERNEL_US] / 1e6,
+        "python": us[PYTHON_US] / 1e6,
+        "waiting_for_batches": us[WAIT_US] / 1e6,
+    }
+    return JoinResult(slots, ran, tasks, per_executor, time.monotonic() - t0, task_seconds)
 
 
 def run(args) -> int:
@@ -142,6 +180,9 @@ def run(args) -> int:
         summary = {
             "points": total,
             "seconds": round(r.seconds, 3),
+            "shuffle_bytes": sum(x["shuffle_write_bytes"] for x in r.stages) if r.stages else None,
+            "stages": r.stages,
+            "task_seconds": {k: round(v, 3) for k, v in r.task_seconds.items()},
             "tasks_per_executor": r.tasks_per_executor,
             "points_per_executor": r.points_per_executor,
         }

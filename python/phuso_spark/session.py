@@ -40,3 +40,33 @@ def start(master: str, app: str, conf: list[tuple[str, str]]):
     spark = b.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def stages(spark) -> list[dict] | None:
+    """The stages this application ran, from the driver's status store (Spark's own bookkeeping,
+    kept with the web UI off): tasks, wall seconds from submission to completion, the tasks' run
+    seconds summed, and bytes written to the shuffle. An internal interface of Spark, so any
+    failure gives None rather than an error: a measurement is never a reason to fail the job."""
+    try:
+        gw = spark.sparkContext._gateway
+        store = spark.sparkContext._jsc.sc().statusStore()
+        it = store.stageList(None, False, False, gw.new_array(gw.jvm.double, 0), None).iterator()
+        out = []
+        while it.hasNext():
+            d = it.next()
+            sub, done = d.submissionTime(), d.completionTime()
+            wall = None
+            if sub.isDefined() and done.isDefined():
+                wall = (done.get().getTime() - sub.get().getTime()) / 1000
+            out.append(
+                {
+                    "stage": int(d.stageId()),
+                    "tasks": int(d.numCompleteTasks()),
+                    "wall_seconds": wall,
+                    "task_run_seconds": int(d.executorRunTime()) / 1000,
+                    "shuffle_write_bytes": int(d.shuffleWriteBytes()),
+                }
+            )
+        return sorted(out, key=lambda x: x["stage"])
+    except Exception:  # noqa: BLE001
+        return None
