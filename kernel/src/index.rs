@@ -75,6 +75,18 @@ impl AreaIndex {
         }
     }
 
+    /// Indexes the areas with a raster already built for them (read back by
+    /// [`crate::index_file::decode`]); the R-tree and the binned edges are built here.
+    ///
+    /// # Panics
+    /// When there are `2^31` areas or more.
+    #[must_use]
+    pub(crate) fn with_built_raster(areas: Vec<MultiPolygon<f64>>, raster: Option<Raster>) -> Self {
+        let mut index = Self::with_raster(areas, None);
+        index.raster = raster;
+        index
+    }
+
     /// Number of areas.
     #[must_use]
     pub fn len(&self) -> usize {

@@ -8,6 +8,8 @@
 //! - [`raster`], [`prepared`], [`index`], [`join`]: the exact point-in-area join with the border
 //!   rule (a point on a shared edge goes to the area listed first), and its brute-force oracle.
 //! - [`hexfast`]: H3 cells for many points, equal to h3o's.
+//! - [`index_file`]: validated areas and their index as bytes (the join cache, Spark's
+//!   broadcast).
 //! - [`counts`]: the counts file of `phuso join` (points per area, outside, swapped, invalid).
 //! - [`error`]: ingest errors naming the file, feature, field and value.
 //!
@@ -20,6 +22,7 @@ pub mod counts;
 pub mod error;
 pub mod hexfast;
 pub mod index;
+pub mod index_file;
 pub mod join;
 pub mod prepared;
 pub mod raster;

@@ -265,6 +265,100 @@ impl Raster {
         raster
     }
 
+    /// Appends the grid and the tables to `out` (see [`crate::index_file`]).
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        for v in [self.x0, self.y0, self.inv] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [self.nx, self.ny, self.gx, self.shift] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        for table in [&self.coarse, &self.fine, &self.lists] {
+            out.extend_from_slice(
+                &u32::try_from(table.len())
+                    .expect("table fits u32")
+                    .to_le_bytes(),
+            );
+            for v in table {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
+
+    /// Reads what [`Raster::encode`] wrote, for `areas` areas, and checks that every lookup
+    /// stays inside the tables and names an area that exists.
+    pub(crate) fn decode(
+        r: &mut crate::index_file::Reader<'_>,
+        areas: usize,
+    ) -> Result<Self, String> {
+        let bad = |what: &str| Err(format!("raster: {what}"));
+        let (x0, y0, inv) = (r.f64()?, r.f64()?, r.f64()?);
+        let (nx, ny, gx, shift) = (r.u32()?, r.u32()?, r.u32()?, r.u32()?);
+        let (coarse, fine, lists) = (r.u32s()?, r.u32s()?, r.u32s()?);
+        if !(x0.is_finite() && y0.is_finite() && inv.is_finite() && inv > 0.0) {
+            return bad("the grid's origin or cell size is not a number");
+        }
+        if shift > 8 || nx == 0 || ny == 0 || gx == 0 {
+            return bad("an empty grid or blocks too large");
+        }
+        let gy = coarse.len() / gx as usize;
+        if coarse.len() % gx as usize != 0
+            || ((nx - 1) >> shift) >= gx
+            || ((ny - 1) >> shift) as usize >= gy
+        {
+            return bad("the coarse table does not fit the grid");
+        }
+        let block = 1_usize << (2 * shift);
+        if fine.len() % block != 0 {
+            return bad("the fine table is not whole blocks");
+        }
+        let area = |v: u32| (v as usize) < areas;
+        for &c in &coarse {
+            if c != NONE
+                && (if c & FLAG == 0 {
+                    !area(c)
+                } else {
+                    ((c & !FLAG) as usize + 1) * block > fine.len()
+                })
+            {
+                return bad("a coarse cell points beyond the areas or the fine table");
+            }
+        }
+        for &v in &fine {
+            if v == NONE {
+                continue;
+            }
+            if v & FLAG == 0 {
+                if !area(v) {
+                    return bad("a fine cell names an area that does not exist");
+                }
+                continue;
+            }
+            let at = (v & !FLAG) as usize;
+            let Some(&len) = lists.get(at) else {
+                return bad("a fine cell points beyond the candidate lists");
+            };
+            let Some(entries) = lists.get(at + 1..at + 1 + len as usize) else {
+                return bad("a candidate list runs beyond its table");
+            };
+            if entries.iter().any(|&e| !area(e & !HOLDS)) {
+                return bad("a candidate names an area that does not exist");
+            }
+        }
+        Ok(Self {
+            x0,
+            y0,
+            inv,
+            nx,
+            ny,
+            gx,
+            shift,
+            coarse,
+            fine,
+            lists,
+        })
+    }
+
     /// Where (x, y) is, as far as the raster knows. NaN and points beyond the grid are outside.
     #[inline]
     #[must_use]

@@ -13,7 +13,7 @@ from .session import stages
 from ._kernel import Areas
 
 # Rows of the per-task answer: one per non-zero count slot, and rows about the task itself (keyed
-# by executor): one task, its points, and the microseconds it spent building the areas' index (once
+# by executor): one task, its points, and the microseconds it spent reading the areas' index (once
 # per Python worker process), in the kernel's join, in Python around it, and waiting for Spark's
 # next batch.
 COUNT, TASKS, POINTS, INDEX_US, KERNEL_US, PYTHON_US, WAIT_US = 0, 1, 2, 3, 4, 5, 6
@@ -39,7 +39,7 @@ class JoinResult:
     task_seconds: dict[str, float]
 
 
-def read_areas(path: str, id_property: str) -> tuple[Areas, bytes]:
+def read_areas(path: str, id_property: str) -> Areas:
     """The validated areas of a GeoJSON file (checked here, on the driver, before any task)."""
     try:
         with open(path, "rb") as f:
@@ -47,7 +47,7 @@ def read_areas(path: str, id_property: str) -> tuple[Areas, bytes]:
     except OSError as e:
         raise InputError(f"{path}: cannot read the file: {e.strerror}") from e
     try:
-        return Areas.from_geojson(data, path, id_property), data
+        return Areas.from_geojson(data, path, id_property)
     except ValueError as e:
         raise InputError(str(e)) from e
 
@@ -122,13 +122,15 @@ def count_task(key: str, broadcast):
     return run
 
 
-def join(spark, areas: Areas, data: bytes, source: str, id_property: str, points) -> JoinResult:
-    """Joins the points DataFrame (``lon``, ``lat``) to the areas on the cluster."""
+def join(spark, areas: Areas, points) -> JoinResult:
+    """Joins the points DataFrame (``lon``, ``lat``) to the areas on the cluster: the areas'
+    index goes to the workers as bytes, so no worker parses or rasterises the boundaries again."""
     from pyspark.sql import functions as F
 
     t0 = time.monotonic()
-    key = hashlib.sha256(data).hexdigest() + "\0" + id_property
-    bc = spark.sparkContext.broadcast((data, source, id_property))
+    index = areas.to_bytes()
+    key = hashlib.sha256(index).hexdigest()
+    bc = spark.sparkContext.broadcast(index)
     rows = (
         points.mapInArrow(count_task(key, bc), SCHEMA)
         .groupBy("kind", "key")
@@ -162,11 +164,11 @@ def join(spark, areas: Areas, data: bytes, source: str, id_property: str, points
 def run(args) -> int:
     from .session import start
 
-    areas, data = read_areas(args.areas, args.id_property)
+    areas = read_areas(args.areas, args.id_property)
     spark = start(args.master, "phuso-spark join", args.conf)
     try:
         points = read_points(spark, args.points, args.lon, args.lat, args.partitions)
-        r = join(spark, areas, data, args.areas, args.id_property, points)
+        r = join(spark, areas, points)
     finally:
         spark.stop()
     try:

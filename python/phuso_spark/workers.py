@@ -9,14 +9,13 @@ _AREAS: dict[str, object] = {}
 
 
 def areas(key: str, broadcast):
-    """The ``Areas`` of a broadcast ``(geojson bytes, source name, id property)``, built once per
+    """The ``Areas`` of a broadcast index (``Areas.to_bytes()`` on the driver), read once per
     Python worker process (Spark reuses its workers across tasks) and kept under ``key``."""
     a = _AREAS.get(key)
     if a is None:
         from ._kernel import Areas
 
-        data, source, id_property = broadcast.value
-        a = Areas.from_geojson(data, source, id_property)
+        a = Areas.from_bytes(broadcast.value)
         _AREAS.clear()
         _AREAS[key] = a
     return a

@@ -1,8 +1,9 @@
 //! `phuso_spark._kernel`: Phủ Số's kernel (crate `phuso-kernel`) for Spark's Python workers.
 //!
 //! Columns arrive as buffers (numpy arrays of `float64`, no copy of Arrow into Rust) and answers
-//! leave as Python lists or bytes. The work runs without the GIL. Each worker builds an
-//! [`Areas`] once from the broadcast boundary file and calls it per Arrow batch.
+//! leave as Python lists or bytes. The work runs without the GIL. The driver validates the
+//! boundary file and builds [`Areas`]; each worker reads it back once from the broadcast bytes
+//! ([`phuso_kernel::index_file`]) and calls it per Arrow batch.
 
 #![forbid(unsafe_code)]
 
@@ -11,9 +12,11 @@ use std::path::Path;
 use phuso_kernel::AreaIndex;
 use phuso_kernel::boundaries::{BoundaryFields, parse_boundaries};
 use phuso_kernel::counts::{JoinCounts, join_counts, write_counts};
+use phuso_kernel::index_file;
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 /// Validated areas and their join index.
 #[pyclass(frozen, module = "phuso_spark._kernel")]
@@ -56,6 +59,23 @@ impl Areas {
             let index = AreaIndex::new(features.into_iter().map(|f| f.geometry).collect());
             Ok(Self { names, index })
         })
+    }
+
+    /// The areas from the bytes of [`Areas::to_bytes`] (no parsing, validation or raster build
+    /// again). Raises `ValueError` when the bytes are damaged or of another format.
+    #[staticmethod]
+    fn from_bytes(py: Python<'_>, data: &[u8]) -> PyResult<Self> {
+        py.detach(|| {
+            let (names, index) = index_file::decode(data)
+                .map_err(|e| PyValueError::new_err(format!("index bytes: {e}")))?;
+            Ok(Self { names, index })
+        })
+    }
+
+    /// The validated areas and their index as bytes: what the driver broadcasts to the workers.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let bytes = py.detach(|| index_file::encode(&self.names, &self.index));
+        PyBytes::new(py, &bytes)
     }
 
     /// The number of areas.

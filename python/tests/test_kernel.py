@@ -52,3 +52,20 @@ def test_counts_file_equals_phuso_join_format(tmp_path):
         "_swapped,in no area; inside one with lon and lat swapped,0\n"
         "_invalid,not a number or out of range,1\n"
     )
+
+
+def test_index_bytes_round_trip_and_damage_is_named():
+    a = Areas.from_geojson(CASES, "join_cases.geojson", "code")
+    data = a.to_bytes()
+    b = Areas.from_bytes(data)
+    assert b.names() == a.names()
+    assert b.to_bytes() == data
+    lon = np.array([0.5, 1.0, 1.5, 5.5, 999.0, 1.25])
+    lat = np.array([0.5, 0.5, 0.5, 5.5, 0.0, 0.25])
+    assert b.count(lon, lat) == a.count(lon, lat) == [2, 1, 1, 1, 0, 1]
+    damaged = bytearray(data)
+    damaged[len(data) // 2] ^= 0xFF
+    with pytest.raises(ValueError, match="index bytes: its checksum does not match: the file is damaged"):
+        Areas.from_bytes(bytes(damaged))
+    with pytest.raises(ValueError, match="index bytes: not an index file of this version of phuso"):
+        Areas.from_bytes(CASES)

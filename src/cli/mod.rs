@@ -229,6 +229,13 @@ enum Command {
         /// Where to write `row,code` for every point (code empty when outside or invalid).
         #[arg(long)]
         assignments_out: Option<PathBuf>,
+        /// Where to keep the areas' index between runs, keyed by the file's SHA-256 [default:
+        /// $PHUSO_CACHE_DIR, else $XDG_CACHE_HOME/phuso, else ~/.cache/phuso].
+        #[arg(long, conflicts_with = "no_cache")]
+        cache_dir: Option<PathBuf>,
+        /// Build the areas' index from the file every time, and keep none.
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Measure the join and H3 kernels on generated (or given) points: one JSON line per
     /// measurement with points/s, wall seconds, peak memory and whether the answer equalled the
@@ -696,6 +703,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             lat,
             counts_out,
             assignments_out,
+            cache_dir,
+            no_cache,
         } => join::join_command(
             &areas,
             &points,
@@ -704,6 +713,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &lat,
             &counts_out,
             assignments_out.as_deref(),
+            if no_cache {
+                None
+            } else {
+                cache_dir.or_else(join::default_cache_dir)
+            }
+            .as_deref(),
         ),
         Command::Bench {
             areas,

@@ -420,3 +420,97 @@ fn no_colour_codes_when_stderr_is_not_a_terminal() {
     assert!(err.contains("engine loaded"), "{err}");
     assert!(!err.contains('\u{1b}'), "colour codes in a pipe: {err:?}");
 }
+
+#[test]
+fn join_keeps_the_index_and_never_trusts_a_damaged_one() {
+    let dir = scratch("cli_join_cache");
+    let cache = dir.join("cache");
+    // 2,000 points along lines over the 36 bundled wards (some outside them).
+    let text: String = std::iter::once("lon,lat\n".to_owned())
+        .chain((0..2000).map(|i| {
+            let f = f64::from(i) / 2000.0;
+            format!(
+                "{},{}\n",
+                106.55 + 0.35 * f,
+                10.85 + 0.35 * (f * 7.0).fract()
+            )
+        }))
+        .collect();
+    let points_csv = dir.join("points.csv");
+    std::fs::write(&points_csv, text).unwrap();
+    let areas = crate::bundled().join("wards_2025.geojson");
+    let run = |extra: &[&str], out: &str| {
+        let counts = dir.join(out);
+        let mut args = vec![
+            "join",
+            "--areas",
+            areas.to_str().unwrap(),
+            "--points",
+            points_csv.to_str().unwrap(),
+            "--counts-out",
+            counts.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let (code, _, err) = phuso(&args);
+        assert_eq!(code, 0, "{err}");
+        (std::fs::read_to_string(counts).unwrap(), err)
+    };
+    let cache_arg = ["--cache-dir", cache.to_str().unwrap()];
+    let (fresh, err) = run(&["--no-cache"], "fresh.csv");
+    assert!(!err.contains("from the cache"), "{err}");
+    assert!(!cache.exists());
+    // The first run builds and keeps the index; the second reads it; both count the same.
+    let (first, err) = run(&cache_arg, "first.csv");
+    assert!(!err.contains("from the cache"), "{err}");
+    let kept: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let (second, err) = run(&cache_arg, "second.csv");
+    assert!(err.contains("(index from the cache)"), "{err}");
+    assert_eq!(first, fresh);
+    assert_eq!(second, fresh);
+    assert!(fresh.lines().count() == 1 + 36 + 3);
+    let inside: u64 = fresh
+        .lines()
+        .skip(1)
+        .take(36)
+        .map(|l| l.rsplit(',').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert!(inside > 500, "{fresh}");
+    // A damaged cache file is said, not trusted, and replaced.
+    let mut bytes = std::fs::read(&kept[0]).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x55;
+    std::fs::write(&kept[0], &bytes).unwrap();
+    let (third, err) = run(&cache_arg, "third.csv");
+    assert_eq!(third, fresh);
+    assert!(
+        err.contains("checksum does not match")
+            && err.contains("built again")
+            && !err.contains("from the cache"),
+        "{err}"
+    );
+    let (fourth, err) = run(&cache_arg, "fourth.csv");
+    assert_eq!(fourth, fresh);
+    assert!(err.contains("(index from the cache)"), "{err}");
+    // Another id property is another index.
+    let (_, err) = run(
+        &[
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--id-property",
+            "name",
+        ],
+        "by_name.csv",
+    );
+    assert!(!err.contains("from the cache"), "{err}");
+    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 2);
+    // A cache that cannot be written costs a warning, not the join.
+    let blocked = dir.join("blocked");
+    std::fs::write(&blocked, "a file, not a directory").unwrap();
+    let (fifth, err) = run(&["--cache-dir", blocked.to_str().unwrap()], "fifth.csv");
+    assert_eq!(fifth, fresh);
+    assert!(err.contains("cannot keep the index there"), "{err}");
+}

@@ -48,8 +48,13 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// Runs the `phuso` binary: (exit code, standard output, standard error).
 pub fn phuso(args: &[&str]) -> (i32, String, String) {
+    // The join's index cache goes under target/, not the home of whoever runs the tests.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_phuso"))
         .args(args)
+        .env(
+            "PHUSO_CACHE_DIR",
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("phuso-cache"),
+        )
         .output()
         .unwrap();
     (
