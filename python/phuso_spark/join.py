@@ -162,10 +162,13 @@ def join(spark, areas: Areas, points) -> JoinResult:
 
 
 def run(args) -> int:
-    from .session import start
+    from .session import Unreachable, start
 
     areas = read_areas(args.areas, args.id_property)
-    spark = start(args.master, "phuso-spark join", args.conf)
+    try:
+        spark = start(args.master, "phuso-spark join", args.conf)
+    except Unreachable as e:
+        raise InputError(str(e)) from e
     try:
         points = read_points(spark, args.points, args.lon, args.lat, args.partitions)
         r = join(spark, areas, points)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 
 LOOPBACK = ("local", "spark://127.0.0.1:", "spark://localhost:")
@@ -13,6 +14,29 @@ def is_loopback(master: str) -> bool:
     return master.startswith(LOOPBACK)
 
 
+class Unreachable(Exception):
+    """No master of a ``spark://`` URL answers."""
+
+
+def check_master(master: str, timeout: float = 5.0) -> None:
+    """Fails at once, naming the address, when no master of a ``spark://host:port[,host:port]``
+    URL accepts a connection (Spark itself would retry for a minute, then print a Java trace).
+    Other masters (``local``, ``yarn``, ``k8s://…``) are left to Spark."""
+    if not master.startswith("spark://"):
+        return
+    problems = []
+    for hostport in master[len("spark://"):].split(","):
+        host, sep, port = hostport.rpartition(":")
+        if not sep or not port.isdigit():
+            raise Unreachable(f"--master {master}: expected spark://HOST:PORT, found {hostport!r}")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+                return
+        except OSError as e:
+            problems.append(f"{host}:{port}: {e.strerror or e}")
+    raise Unreachable(f"--master {master}: no Spark master answers ({'; '.join(problems)})")
+
+
 def start(master: str, app: str, conf: list[tuple[str, str]]):
     """A session on ``master``. On loopback the driver binds to 127.0.0.1 and the workers run
     this interpreter (the one with the extension); elsewhere those stay the cluster's own
@@ -20,6 +44,7 @@ def start(master: str, app: str, conf: list[tuple[str, str]]):
     task's cores (``spark.task.cpus``, 1 by default) so a worker core runs one thread."""
     from pyspark.sql import SparkSession
 
+    check_master(master)
     b = SparkSession.builder.master(master).appName(app)
     settings = {
         "spark.ui.enabled": "false",

@@ -27,6 +27,8 @@ def phuso_spark() -> Path:
 
 
 def run(args: list, **kw) -> subprocess.CompletedProcess:
+    # phuso join's index cache goes under target/, not the home of whoever runs the tests.
+    kw.setdefault("env", dict(os.environ, PHUSO_CACHE_DIR=str(ROOT / "target" / "phuso-cache")))
     return subprocess.run([str(a) for a in args], capture_output=True, text=True, **kw)
 
 

@@ -172,3 +172,26 @@ def test_bad_input_exits_2_naming_it(cluster, tmp_path, args, message):
     assert p.returncode == 2, p.stderr[-3000:]
     assert message in p.stderr, p.stderr[-3000:]
     assert not (tmp_path / "c.csv").exists()
+
+
+def test_a_master_nobody_answers_is_named_at_once(tmp_path):
+    """No cluster needed: a closed port on loopback answers at once, and the command says so
+    instead of retrying for a minute."""
+    import socket
+    import time
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    pts = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"lon": [0.5], "lat": [0.5]}), pts)
+    t = time.monotonic()
+    p = run([phuso_spark(), "join", "--master", f"spark://127.0.0.1:{port}", "--areas", CASES,
+             "--points", pts, "--counts-out", tmp_path / "c.csv"])
+    assert p.returncode == 2, p.stderr[-3000:]
+    assert f"--master spark://127.0.0.1:{port}: no Spark master answers (127.0.0.1:{port}: Connection refused)" in p.stderr
+    assert time.monotonic() - t < 30
+    p = run([phuso_spark(), "join", "--master", "spark://nowhere", "--areas", CASES,
+             "--points", pts, "--counts-out", tmp_path / "c.csv"])
+    assert p.returncode == 2 and "expected spark://HOST:PORT, found 'nowhere'" in p.stderr, p.stderr[-3000:]
