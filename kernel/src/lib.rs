@@ -11,6 +11,8 @@
 //! - [`index_file`]: validated areas and their index as bytes (the join cache, Spark's
 //!   broadcast).
 //! - [`counts`]: the counts file of `phuso join` (points per area, outside, swapped, invalid).
+//! - [`visit_row`]: the checks that keep or leave out a visit row, and its keys (day, service,
+//!   ids).
 //! - [`error`]: ingest errors naming the file, feature, field and value.
 //!
 //! Coordinates are WGS84 (lon, lat) everywhere, as in GeoJSON and geo.
@@ -26,6 +28,7 @@ pub mod index_file;
 pub mod join;
 pub mod prepared;
 pub mod raster;
+pub mod visit_row;
 
 mod area_code;
 

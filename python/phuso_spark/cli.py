@@ -52,6 +52,36 @@ def parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="a Spark setting (repeatable)",
     )
+    r = sub.add_parser(
+        "report",
+        help="the campaign's figures (the JSON of `phuso report`) from visits on the cluster",
+        description="Aggregates the visits of Parquet files on a Spark cluster (rows checked, joined "
+        "and counted with phuso's kernel, integer sums only), then computes every figure on the "
+        "driver with `phuso report --aggregates`; writes what `phuso report --format json` writes.",
+    )
+    r.add_argument("--master", required=True, help="Spark master URL (spark://HOST:PORT, local[N])")
+    r.add_argument("--data", required=True, help="the data directory (areas, census, roster, norms)")
+    r.add_argument(
+        "--visits",
+        required=True,
+        nargs="+",
+        help="Parquet files or globs of visits (visit_id, team_id, lon, lat, ts, household_id, service)",
+    )
+    r.add_argument("--out", required=True, help="the report to write (JSON)")
+    r.add_argument("--level", default="ward", help="the level to rank (default ward)")
+    r.add_argument("--population", default="census2019", help="population vintage (default census2019)")
+    r.add_argument("--phuso", help="the phuso binary (default PHUSO_BIN, else phuso on PATH)")
+    r.add_argument("--aggregates-out", help="also keep the aggregates file (JSON)")
+    r.add_argument("--summary-out", help="also write a JSON summary (seconds, rows per executor)")
+    r.add_argument("--partitions", type=int, help="repartition the visits into N partitions")
+    r.add_argument(
+        "--conf",
+        type=conf_pair,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a Spark setting (repeatable)",
+    )
     return p
 
 
@@ -65,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
             from . import join
 
             return join.run(args)
+        if args.command == "report":
+            from . import report
+
+            return report.run(args)
     except InputError as e:
         print(f"phuso-spark: error: {e}", file=sys.stderr)
         return 2

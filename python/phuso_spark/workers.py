@@ -21,6 +21,33 @@ def areas(key: str, broadcast):
     return a
 
 
+def campaign(key: str, broadcast, setup: dict):
+    """The ``Campaign`` of a broadcast pair of indexes (leaves, then wards, each after its length
+    in 8 bytes), built once per Python worker process and kept under ``key``."""
+    c = _AREAS.get(key)
+    if c is None:
+        from ._kernel import Campaign
+
+        data = broadcast.value
+        parts = []
+        at = 0
+        for _ in range(2):
+            n = int.from_bytes(data[at : at + 8], "little")
+            parts.append(data[at + 8 : at + 8 + n] if n else None)
+            at += 8 + n
+        c = Campaign(parts[0], parts[1], tuple(setup["extent"]), setup["start_day"], setup["hex_resolution"])
+        _AREAS.clear()
+        _AREAS[key] = c
+    return c
+
+
+def rejection_kinds() -> list[tuple[int, str]]:
+    """The kinds rows are left out under, by the kernel's code."""
+    from ._kernel import rejection_kinds as kinds
+
+    return kinds()
+
+
 def executor_id() -> int:
     """The executor this task runs in: a standalone worker starts each executor in
     ``<work dir>/<application>/<executor id>``; -1 when that is not the case (local mode)."""

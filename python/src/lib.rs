@@ -7,6 +7,8 @@
 
 #![forbid(unsafe_code)]
 
+mod campaign;
+
 use std::path::Path;
 
 use phuso_kernel::AreaIndex;
@@ -128,5 +130,10 @@ impl Areas {
 #[pymodule]
 fn _kernel(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Areas>()?;
+    m.add_class::<campaign::Campaign>()?;
+    m.add_function(wrap_pyfunction!(campaign::id_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(campaign::timestamps, m)?)?;
+    m.add_function(wrap_pyfunction!(campaign::rejection_kinds, m)?)?;
+    m.add("SERVICES", phuso_kernel::visit_row::SERVICES.to_vec())?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The `phuso` command line: thin wrappers over the library. `join` and `bench` have their own
 //! files; everything else is a few lines here.
 
+mod aggregates;
 mod bench;
 mod init;
 mod inspect;
@@ -51,6 +52,31 @@ enum Command {
         /// Population vintage.
         #[arg(long, value_enum, default_value = "census2019")]
         population: PopulationSource,
+        /// Take the visits as aggregates (from `phuso aggregate` or `phuso-spark report`)
+        /// instead of the directory's visits file.
+        #[arg(long)]
+        aggregates: Option<PathBuf>,
+    },
+    /// The campaign's visits as integer aggregates (per area, day and service; households'
+    /// first visits; the service funnel; H3 cells): what `phuso-spark report` computes on a
+    /// cluster, here on one machine.
+    Aggregate {
+        /// Data directory.
+        #[arg(long, default_value = default_data())]
+        data: PathBuf,
+        /// The aggregates file to write (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The campaign's join for a cluster: the index of the areas that receive visits
+    /// (leaves.idx, wards.idx) and what a worker checks rows with (campaign.json), in a folder.
+    CampaignIndex {
+        /// Data directory.
+        #[arg(long, default_value = default_data())]
+        data: PathBuf,
+        /// The folder to write (created when missing).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Serve the map API and the web map (bundled data by default).
     Serve {
@@ -379,6 +405,15 @@ fn load(
     norms: Option<PathBuf>,
     population: PopulationSource,
 ) -> anyhow::Result<Engine> {
+    Ok(Engine::load(&config(data, norms, population)?)?)
+}
+
+/// The configuration of a load of data directory `data` (which must exist).
+fn config(
+    data: &Path,
+    norms: Option<PathBuf>,
+    population: PopulationSource,
+) -> anyhow::Result<EngineConfig> {
     if !data.is_dir() {
         anyhow::bail!(
             "--data {}: no such folder; expected a data directory (see data/README.md for its layout)",
@@ -390,7 +425,7 @@ fn load(
     if let Some(n) = norms {
         config.paths.norms = n;
     }
-    Ok(Engine::load(&config)?)
+    Ok(config)
 }
 
 fn write_out(out: Option<&Path>, text: impl AsRef<[u8]>) -> anyhow::Result<()> {
@@ -433,12 +468,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             out,
             population,
+            aggregates,
         } => {
             if let Some(code) = xlsx_needs_out(format, out.as_deref()) {
                 return Ok(code);
             }
             let started = Instant::now();
-            let engine = load(&data, None, population)?;
+            let engine = match aggregates {
+                Some(a) => aggregates::load_aggregated(&config(&data, None, population)?, &a)?,
+                None => load(&data, None, population)?,
+            };
             let mut rows = engine.priorities(level);
             let all = rows.len();
             // The table is for reading: 15 rows unless asked; machine formats get every row.
@@ -695,6 +734,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot serve on {addr}"))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Aggregate { data, out } => {
+            aggregates::aggregate_command(&config(&data, None, PopulationSource::default())?, &out)
+        }
+        Command::CampaignIndex { data, out } => aggregates::campaign_index_command(
+            &config(&data, None, PopulationSource::default())?,
+            &out,
+        ),
         Command::Join {
             areas,
             points,

@@ -91,10 +91,11 @@ impl Tally {
         self.last_batch = self.last_batch.max(batch);
     }
 
-    /// Adds `visits` (all inside the campaign window) to `own`, the direct totals per area;
-    /// returns how many lie in no leaf and no ward.
-    pub(super) fn add(&mut self, own: &mut [Totals], visits: &Visits) -> u64 {
-        let assigned = join::assign(&self.index, &visits.lon, &visits.lat);
+    /// The area receiving each point (a position in the area list): its leaf, else the ward
+    /// whose part no neighbourhood covers, else `None` (in no area).
+    #[must_use]
+    pub fn locate(&self, lon: &[f64], lat: &[f64]) -> Vec<Option<usize>> {
+        let assigned = join::assign(&self.index, lon, lat);
         let mut area_of: Vec<Option<usize>> = assigned
             .iter()
             .map(|&l| (l != OUTSIDE).then(|| self.leaves[l as usize]))
@@ -104,8 +105,8 @@ impl Tally {
                 .filter(|&i| area_of[i].is_none())
                 .collect();
             if !missing.is_empty() {
-                let lon: Vec<f64> = missing.iter().map(|&i| visits.lon[i]).collect();
-                let lat: Vec<f64> = missing.iter().map(|&i| visits.lat[i]).collect();
+                let lon: Vec<f64> = missing.iter().map(|&i| lon[i]).collect();
+                let lat: Vec<f64> = missing.iter().map(|&i| lat[i]).collect();
                 for (k, w) in join::assign(index, &lon, &lat).into_iter().enumerate() {
                     if w != OUTSIDE {
                         area_of[missing[k]] = Some(wards[w as usize]);
@@ -113,6 +114,23 @@ impl Tally {
                 }
             }
         }
+        area_of
+    }
+
+    /// The join's two indexes: the leaves' (and their positions in the area list), and the
+    /// index of the wards with neighbourhoods (and theirs), when there are any.
+    #[must_use]
+    pub fn indexes(&self) -> ((&AreaIndex, &[usize]), Option<(&AreaIndex, &[usize])>) {
+        (
+            (&self.index, &self.leaves),
+            self.uncovered.as_ref().map(|(i, w)| (i, w.as_slice())),
+        )
+    }
+
+    /// Adds `visits` (all inside the campaign window) to `own`, the direct totals per area;
+    /// returns how many lie in no leaf and no ward.
+    pub(super) fn add(&mut self, own: &mut [Totals], visits: &Visits) -> u64 {
+        let area_of = self.locate(&visits.lon, &visits.lat);
         let mut outside = 0;
         for (i, area) in area_of.into_iter().enumerate() {
             let ts = visits.ts_local_ms[i];
@@ -202,7 +220,13 @@ impl Tally {
 
     /// The H3 layer at the tally's resolution.
     pub(super) fn hexes(&self) -> Vec<HexStats> {
-        hex::hex_layer(&self.hex.counts(), &self.population_cells)
+        self.hexes_of(&self.hex.counts())
+    }
+
+    /// The H3 layer of `counts` (visits and distinct households per cell at the tally's
+    /// resolution) with the tally's residents per cell.
+    pub(super) fn hexes_of(&self, counts: &HashMap<CellIndex, (u64, u64)>) -> Vec<HexStats> {
+        hex::hex_layer(counts, &self.population_cells)
     }
 }
 

@@ -284,7 +284,7 @@ pub fn drop_outside_window(visits: &mut Visits, report: &mut VisitReport, campai
     for (i, _) in keep.iter().enumerate().filter(|(_, k)| !**k) {
         let when =
             epoch + Days::new(u64::try_from(visits.ts_local_ms[i].div_euclid(DAY_MS)).unwrap_or(0));
-        report.reject("outside campaign window", || {
+        report.reject(phuso_kernel::visit_row::Rejection::OutsideWindow.kind(), || {
             format!("visit {}: column `ts`: date {when}; expected {} to {} (the campaign window of norms.toml)", visits.visit_id[i], campaign.start, campaign.deadline() - Days::new(1))
         });
     }

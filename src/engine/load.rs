@@ -2,13 +2,14 @@
 //! visits (with the [`Tally`] that the live server adds batches with), roll up.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::Days;
 use geo::{GeodesicArea, MultiPolygon};
 use h3o::Resolution;
 
+use super::aggregates::Aggregates;
 use super::{
     Area, COUNTRY_CODE, COUNTRY_NAME, Engine, EngineConfig, EngineError, Inputs, PopulationSource,
     Tally, VisitPoints, aggregate, check_neighbourhoods, drop_outside_window, extent_of,
@@ -17,6 +18,7 @@ use super::{
 use crate::error::IngestError;
 use crate::hex;
 use crate::index::AreaIndex;
+use crate::ingest::visits::Visits;
 use crate::metrics::Campaign;
 use crate::metrics::Totals;
 use crate::model::{AreaCode, Level, Team, TeamKind};
@@ -50,14 +52,41 @@ impl Engine {
     ///
     /// # Errors
     /// As [`Engine::load_from`].
-    #[expect(
-        clippy::too_many_lines,
-        reason = "one linear pipeline, commented step by step"
-    )]
     pub fn load_live(
         inputs: &dyn Inputs,
         population: PopulationSource,
         hex_resolution: Resolution,
+    ) -> Result<(Self, Tally), EngineError> {
+        Self::load_with(inputs, population, hex_resolution, None)
+    }
+
+    /// As [`Engine::load_from`], with the visits given as [`Aggregates`] (computed elsewhere,
+    /// e.g. on a Spark cluster; `given.0` names their file in messages) instead of the inputs'
+    /// visits. The figures are computed as in a load of the visits; the engine has no visit
+    /// points, so it answers figures and reports, not H3 layers at other resolutions or past
+    /// days.
+    ///
+    /// # Errors
+    /// As [`Engine::load_from`], and aggregates of another campaign or naming an area, day,
+    /// service or cell it does not have.
+    pub fn load_aggregated(
+        inputs: &dyn Inputs,
+        population: PopulationSource,
+        hex_resolution: Resolution,
+        given: (&Path, &Aggregates),
+    ) -> Result<Self, EngineError> {
+        Self::load_with(inputs, population, hex_resolution, Some(given)).map(|(e, _)| e)
+    }
+
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one linear pipeline, commented step by step"
+    )]
+    fn load_with(
+        inputs: &dyn Inputs,
+        population: PopulationSource,
+        hex_resolution: Resolution,
+        given: Option<(&Path, &Aggregates)>,
     ) -> Result<(Self, Tally), EngineError> {
         let campaign = inputs.norms()?;
         let started = std::time::Instant::now();
@@ -279,8 +308,13 @@ impl Engine {
             })
             .collect();
         let extent = extent_of(wards.iter().map(|w| &w.geometry));
-        let (mut visits, mut visit_report) = inputs.visits(&team_index, extent)?;
-        drop_outside_window(&mut visits, &mut visit_report, &campaign);
+        let (visits, visit_report) = if let Some((_, a)) = given {
+            (Visits::default(), a.visit_report())
+        } else {
+            let (mut visits, mut report) = inputs.visits(&team_index, extent)?;
+            drop_outside_window(&mut visits, &mut report, &campaign);
+            (visits, report)
+        };
 
         phase("visits read");
         // 7. Add the visits to the leaves: the code that adds a live batch.
@@ -311,6 +345,7 @@ impl Engine {
                     && areas[i].geometry.is_some()
             })
             .collect();
+        let receiving: HashSet<usize> = leaves.iter().chain(&mapped).copied().collect();
         let uncovered = (!mapped.is_empty()).then(|| {
             let index = AreaIndex::new(
                 mapped
@@ -329,9 +364,27 @@ impl Engine {
             hex_resolution,
             population_cells,
         );
-        let outside = tally.add(&mut own, &visits);
+        let mut outside = tally.add(&mut own, &visits);
         tally.set_last_batch(inputs.last_batch()?);
-        let as_of_day = tally.as_of_day();
+        let mut as_of_day = tally.as_of_day();
+        if let Some((path, a)) = given {
+            let position = |code: &str| {
+                by_code
+                    .get(&AreaCode(code.to_owned()))
+                    .copied()
+                    .filter(|p| receiving.contains(p))
+            };
+            a.add_to(
+                path,
+                &mut own,
+                position,
+                campaign.start,
+                campaign.days,
+                hex_resolution,
+            )?;
+            outside = a.outside;
+            as_of_day = a.last_day.unwrap_or(0);
+        }
         let as_of = campaign.start + Days::new(u64::from(as_of_day));
         staff(&mut own, &areas, &by_code, &teams, &campaign, as_of_day);
 
@@ -362,7 +415,10 @@ impl Engine {
         let (totals, figures) = aggregate(&areas, &leaves, &own, &campaign, as_of, as_of_day);
 
         phase("roll-up");
-        let hexes = tally.hexes();
+        let hexes = match given {
+            Some((path, a)) => tally.hexes_of(&a.cell_counts(path)?),
+            None => tally.hexes(),
+        };
         phase("H3 layer");
         tracing::info!(areas = areas.len(), teams = teams.len(), visits = visits.len(), outside, %as_of, "engine loaded");
         let campaign_start = campaign.start;

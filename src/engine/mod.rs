@@ -7,9 +7,10 @@
 //! before their children in [`Engine::areas`], so a reverse pass rolls totals up.
 //!
 //! Files: `inputs` (what is read, and the checks shared with the store), `load` (the pipeline),
-//! `apply` (adding visits: loading and live batches alike), this file (the engine and its
-//! queries).
+//! `apply` (adding visits: loading and live batches alike), `aggregates` (the visits as integer
+//! aggregates, computed here or on a cluster), this file (the engine and its queries).
 
+mod aggregates;
 mod apply;
 mod inputs;
 mod load;
@@ -24,6 +25,7 @@ use geo::MultiPolygon;
 use h3o::Resolution;
 use serde::{Deserialize, Serialize};
 
+pub use aggregates::Aggregates;
 pub use apply::Tally;
 use inputs::number_property;
 pub use inputs::{

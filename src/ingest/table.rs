@@ -678,17 +678,9 @@ impl Table {
     }
 }
 
-/// Stable 64-bit FNV-1a hash, used to turn text household ids into fixed-width keys. Stable across
-/// Rust versions and platforms (unlike `DefaultHasher`), so results are reproducible.
-#[must_use]
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
+/// Stable 64-bit FNV-1a hash, used to turn text ids into fixed-width keys (the kernel's, so the
+/// Spark workers make the same keys).
+pub use phuso_kernel::visit_row::fnv1a64;
 
 #[cfg(test)]
 mod tests {

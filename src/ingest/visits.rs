@@ -16,18 +16,19 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDateTime};
 use polars::prelude::{DataType, TimeUnit};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::error::{IngestError, MAX_LISTED_PROBLEMS};
-use crate::ingest::table::{Table, fnv1a64};
+use phuso_kernel::visit_row::{self, Rejection, Row, id_key};
+
+use crate::ingest::table::Table;
 use crate::model::Service;
 
 /// Offset of Asia/Ho_Chi_Minh from UTC, in milliseconds (UTC+7 all year).
-pub const VN_OFFSET_MS: i64 = 7 * 3_600_000;
+pub use phuso_kernel::visit_row::VN_OFFSET_MS;
 
 /// Accepted visits, as columns (one entry per visit in each).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -124,41 +125,10 @@ impl VisitReport {
 }
 
 /// Parses a text timestamp to Asia/Ho_Chi_Minh wall-clock milliseconds.
-#[must_use]
-pub fn parse_local_ts(s: &str) -> Option<i64> {
-    let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.timestamp_millis() + VN_OFFSET_MS);
-    }
-    [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M",
-    ]
-    .iter()
-    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-    .map(|t| t.and_utc().timestamp_millis())
-}
+pub use phuso_kernel::visit_row::parse_local_ts;
 
 /// A lon/lat box used to tell swapped coordinates from points that are merely outside.
-#[derive(Debug, Clone, Copy)]
-pub struct Extent {
-    /// Minimum longitude.
-    pub min_lon: f64,
-    /// Minimum latitude.
-    pub min_lat: f64,
-    /// Maximum longitude.
-    pub max_lon: f64,
-    /// Maximum latitude.
-    pub max_lat: f64,
-}
-
-impl Extent {
-    fn contains(&self, lon: f64, lat: f64) -> bool {
-        (self.min_lon..=self.max_lon).contains(&lon) && (self.min_lat..=self.max_lat).contains(&lat)
-    }
-}
+pub use phuso_kernel::visit_row::Extent;
 
 enum Ids {
     Numeric(Vec<Option<u64>>),
@@ -183,9 +153,7 @@ impl Ids {
     fn key(&self, row: usize) -> Option<u64> {
         match self {
             Self::Numeric(v) => v[row],
-            Self::Text(v) => v[row]
-                .as_deref()
-                .map(|s| s.parse::<u64>().unwrap_or_else(|_| fnv1a64(s.as_bytes()))),
+            Self::Text(v) => v[row].as_deref().map(id_key),
         }
     }
 }
@@ -321,7 +289,7 @@ fn drop_repeated_ids(out: &mut Visits, rows: &[u32], report: &mut VisitReport) {
                 if *s {
                     keep[i] = false;
                     let row = rows[i];
-                    report.reject("duplicate visit id", || format!("row {}: column `visit_id`: the same id (key {id}) as an earlier row; the later row is left out", row + 1));
+                    report.reject(Rejection::DuplicateVisitId.kind(), || format!("row {}: column `visit_id`: the same id (key {id}) as an earlier row; the later row is left out", row + 1));
                 }
                 *s = true;
             }
@@ -386,57 +354,45 @@ fn accept_rows(
             continue;
         }
         let (x, y) = (lon[row], lat[row]);
-        let valid = x.is_finite()
-            && y.is_finite()
-            && (-180.0..=180.0).contains(&x)
-            && (-90.0..=90.0).contains(&y);
-        if !extent.contains(x, y) && extent.contains(y, x) {
-            report.reject("lat/lon swapped", || {
-                format!("row {r}: columns `lon`,`lat`: values {x}, {y}; this point is far outside every area but would be inside with lon and lat swapped")
-            });
-            continue;
-        }
-        if !valid {
-            report.reject("bad coordinates", || {
-                format!("row {r}: columns `lon`,`lat`: values {x}, {y}; expected finite lon in -180..=180 and lat in -90..=90")
-            });
-            continue;
-        }
-        let Some(team) = team_ids[row] else {
-            report.reject("unknown team", || {
-                format!(
+        let checked = Row {
+            lon: x,
+            lat: y,
+            team_known: team_ids[row].is_some(),
+            ts_local_ms: ts[row].as_ref().ok().copied(),
+            service: services[row].and_then(|s| u8::try_from(s).ok()),
+            household: households.key(row),
+            visit_id: visit_ids.key(row),
+        };
+        if let Err(why) = visit_row::check(&checked, &extent) {
+            report.reject(why.kind(), || match why {
+                Rejection::Swapped => format!("row {r}: columns `lon`,`lat`: values {x}, {y}; this point is far outside every area but would be inside with lon and lat swapped"),
+                Rejection::BadCoordinates => format!("row {r}: columns `lon`,`lat`: values {x}, {y}; expected finite lon in -180..=180 and lat in -90..=90"),
+                Rejection::UnknownTeam => format!(
                     "row {r}: column `team_id`: value {}; expected a team of the roster",
                     table.show("team_id", row)
-                )
-            });
-            continue;
-        };
-        let t = match &ts[row] {
-            Ok(t) => *t,
-            Err(v) => {
-                report.reject("bad timestamp", || format!("row {r}: column `ts`: value {v}; expected RFC 3339 such as 2025-10-01T08:15:00+07:00"));
-                continue;
-            }
-        };
-        let Some(service) = services[row] else {
-            report.reject("unknown service", || {
-                format!("row {r}: column `service`: value {}; expected one of vneid_install, vneid_activation, dvc_account, online_payment, qr_payment", table.show("service", row))
-            });
-            continue;
-        };
-        let Some(household) = households.key(row) else {
-            report.reject("missing household id", || {
-                format!(
+                ),
+                Rejection::BadTimestamp => format!(
+                    "row {r}: column `ts`: value {}; expected RFC 3339 such as 2025-10-01T08:15:00+07:00",
+                    ts[row].as_ref().err().map_or("?", String::as_str)
+                ),
+                Rejection::UnknownService => format!("row {r}: column `service`: value {}; expected one of vneid_install, vneid_activation, dvc_account, online_payment, qr_payment", table.show("service", row)),
+                Rejection::MissingHousehold => format!(
                     "row {r}: column `household_id`: null; expected a pseudonymous household id"
-                )
+                ),
+                Rejection::MissingVisitId | Rejection::DuplicateVisitId | Rejection::OutsideWindow => {
+                    format!("row {r}: column `visit_id`: null; expected a unique visit id")
+                }
             });
             continue;
-        };
-        let Some(visit_id) = visit_ids.key(row) else {
-            report.reject("missing visit id", || {
-                format!("row {r}: column `visit_id`: null; expected a unique visit id")
-            });
-            continue;
+        }
+        let (Some(team), Ok(t), Some(service), Some(household), Some(visit_id)) = (
+            team_ids[row],
+            ts[row].clone(),
+            services[row],
+            checked.household,
+            checked.visit_id,
+        ) else {
+            unreachable!("checked above");
         };
         out.lon.push(x);
         out.lat.push(y);

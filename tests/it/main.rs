@@ -1,5 +1,6 @@
 //! Integration tests, in one binary (each test file would otherwise link its own large binary).
 
+mod aggregates;
 mod api;
 mod apply;
 mod bad_input;
