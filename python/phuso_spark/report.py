@@ -203,8 +203,9 @@ def read_visits(spark, visits: list[str], partitions: int | None):
             f"{', '.join(visits)}: no column {', '.join(f'`{m}`' for m in missing)}; a visits file has "
             f"{', '.join(COLUMNS)} (the columns are {', '.join(df.columns) or '(none)'})"
         )
+    # Coordinates as numbers (text that is none becomes null: bad coordinates, as phuso says).
     df = df.select(
-        *[F.col(c) for c in COLUMNS],
+        *[F.col(c).cast("double").alias(c) if c in ("lon", "lat") else F.col(c) for c in COLUMNS],
         F.col("_metadata.file_path").alias("file"),
         F.col("_metadata.row_index").alias("row"),
     )
