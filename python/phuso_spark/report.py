@@ -30,6 +30,7 @@ import time
 
 from . import workers
 from .join import InputError
+from .session import stages
 
 FORMAT = "phuso-aggregates/1"
 COLUMNS = ("visit_id", "team_id", "lon", "lat", "ts", "household_id", "service")
@@ -226,60 +227,76 @@ def aggregate(spark, setup: dict, names: list[str], index: bytes, visits) -> tup
     rows = visits.mapInArrow(check_task(key, bc, setup), ROW_SCHEMA).persist(StorageLevel.MEMORY_AND_DISK)
     kinds = dict(workers.rejection_kinds())
 
-    # Rows read and left out by the row checks; rows per executor.
-    by_verdict = {r.verdict: r["count"] for r in rows.groupBy("verdict").count().collect()}
-    per_executor = {r.executor: r["count"] for r in rows.groupBy("executor").count().collect()}
+    # Rows read and left out by the row checks; rows per executor (one pass).
+    by_verdict: dict[int, int] = {}
+    per_executor: dict[int, int] = {}
+    for r in rows.groupBy("verdict", "executor").count().collect():
+        by_verdict[r.verdict] = by_verdict.get(r.verdict, 0) + r["count"]
+        per_executor[r.executor] = per_executor.get(r.executor, 0) + r["count"]
     rows_read = sum(by_verdict.values())
     rejected = {kinds[v]: n for v, n in by_verdict.items() if v != 0}
-    examples = [
-        r.example
-        for r in rows.filter("verdict != 0").orderBy("file", "row").select("example").limit(EXAMPLES).collect()
-    ]
+    examples = []
+    if rejected:
+        examples = [
+            r.example
+            for r in rows.filter("verdict != 0").orderBy("file", "row").select("example").limit(EXAMPLES).collect()
+        ]
 
     # Repeated visit ids: the first row (file path, then row) stays.
     kept = rows.filter("verdict = 0").drop("example")
-    repeated = kept.groupBy("visit_order").count().filter("count > 1").select("visit_order")
-    w = Window.partitionBy("visit_order").orderBy("file", "row")
-    later = (
-        kept.join(repeated, "visit_order")
-        .withColumn("k", F.row_number().over(w))
-        .filter("k > 1")
-        .select("file", "row", "visit_order")
-        .persist()
-    )
-    duplicates = later.count()
-    if duplicates:
-        rejected[kinds[DUPLICATE]] = duplicates
+    repeated = kept.groupBy("visit_order").count().filter("count > 1").select("visit_order").persist()
+    later = None
+    if repeated.limit(1).count():
+        w = Window.partitionBy("visit_order").orderBy("file", "row")
+        later = (
+            kept.join(repeated, "visit_order")
+            .withColumn("k", F.row_number().over(w))
+            .filter("k > 1")
+            .select("file", "row")
+            .persist()
+        )
+        rejected[kinds[DUPLICATE]] = later.count()
         for r in later.orderBy("file", "row").limit(max(0, EXAMPLES - len(examples))).collect():
             examples.append(f"row {r.row + 1}: column `visit_id`: the same id as an earlier row; the later row is left out")
-        kept = kept.join(later.select("file", "row"), ["file", "row"], "left_anti")
+        kept = kept.join(later, ["file", "row"], "left_anti")
 
-    # The campaign window.
+    # The campaign window, the last day and the visits in no area (one pass).
     days = setup["days"]
     inside = F.col("day").between(0, days - 1)
-    outside_window = kept.filter(~inside)
-    late = outside_window.count()
-    if late:
-        rejected[kinds[OUTSIDE_WINDOW]] = late
+    s = kept.agg(
+        F.sum(F.when(inside, 1).otherwise(0)).alias("n"),
+        F.sum(F.when(~inside, 1).otherwise(0)).alias("late"),
+        F.max(F.when(inside, F.col("day"))).alias("last"),
+        F.sum(F.when(inside & (F.col("area") < 0), 1).otherwise(0)).alias("out"),
+    ).first()
+    if s.late:
+        rejected[kinds[OUTSIDE_WINDOW]] = s.late
         start = dt.date.fromisoformat(setup["campaign_start"])
-        for r in outside_window.orderBy("file", "row").limit(max(0, EXAMPLES - len(examples))).collect():
+        for r in kept.filter(~inside).orderBy("file", "row").limit(max(0, EXAMPLES - len(examples))).collect():
             when = dt.date(1970, 1, 1) + dt.timedelta(days=r.ts // 86_400_000)
             examples.append(
                 f"row {r.row + 1}: column `ts`: date {when}; expected {start} to "
                 f"{start + dt.timedelta(days=days - 1)} (the campaign window of norms.toml)"
             )
-    v = kept.filter(inside).persist(StorageLevel.MEMORY_AND_DISK)
-
-    s = v.agg(F.count("*").alias("n"), F.max("day").alias("last"), F.sum(F.when(F.col("area") < 0, 1).otherwise(0)).alias("out")).first()
+    v = kept.filter(inside)
     located = v.filter("area >= 0")
     per_visit = located.groupBy("area", "day", "service").count().collect()
-    firsts = located.groupBy("household").agg(F.min(F.struct("ts", "visit_order", "area", "day")).alias("f")).select(
-        "household", F.col("f.area").alias("area"), F.col("f.day").alias("day")
+    # Per household and service: the first day of the service and the first visit (time, id);
+    # the household's first visit is the least of its services' first visits.
+    per_service = (
+        located.groupBy("household", "service")
+        .agg(F.min("day").alias("day"), F.min(F.struct("ts", "visit_order", "area", "day")).alias("f"))
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    firsts = (
+        per_service.groupBy("household")
+        .agg(F.min("f").alias("f"))
+        .select("household", F.col("f.area").alias("area"), F.col("f.day").alias("day"))
+        .persist(StorageLevel.MEMORY_AND_DISK)
     )
     households = firsts.groupBy("area", "day").count().collect()
     funnel = (
-        located.groupBy("household", "service")
-        .agg(F.min("day").alias("day"))
+        per_service.select("household", "service", "day")
         .join(firsts.select("household", F.col("area").alias("home")), "household")
         .groupBy("home", "day", "service")
         .count()
@@ -291,8 +308,9 @@ def aggregate(spark, setup: dict, names: list[str], index: bytes, visits) -> tup
         .agg(F.count("*").alias("visits"), F.countDistinct("household").alias("households"))
         .collect()
     )
-    for d in (v, later, rows):
-        d.unpersist()
+    for d in (firsts, per_service, later, repeated, rows):
+        if d is not None:
+            d.unpersist()
     bc.unpersist()
 
     aggregates = {
@@ -301,7 +319,7 @@ def aggregate(spark, setup: dict, names: list[str], index: bytes, visits) -> tup
         "days": days,
         "hex_resolution": setup["hex_resolution"],
         "rows_read": rows_read,
-        "rows_accepted": s.n,
+        "rows_accepted": int(s.n or 0),
         "rejected": dict(sorted(rejected.items())),
         "examples": examples[:EXAMPLES],
         "outside": int(s.out or 0),
@@ -312,6 +330,8 @@ def aggregate(spark, setup: dict, names: list[str], index: bytes, visits) -> tup
         "cells": sorted([format(r.cell, "x"), r.visits, r.households] for r in cells),
     }
     ran = {"seconds": round(time.monotonic() - t0, 3), "rows_per_executor": dict(sorted(per_executor.items()))}
+    ran["stages"] = stages(spark)
+    ran["shuffle_bytes"] = sum(x["shuffle_write_bytes"] for x in ran["stages"]) if ran["stages"] else None
     return aggregates, ran
 
 
