@@ -48,6 +48,14 @@ pub struct Campaign {
     res: h3o::Resolution,
 }
 
+/// The four columns [`Campaign::check`] answers with, as bytes.
+type FourColumns<'py> = (
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+);
+
 /// The columns [`Campaign::check`] answers with, before they become bytes.
 struct Checked {
     verdict: Vec<u8>,
@@ -121,12 +129,7 @@ impl Campaign {
         household_valid: &Bound<'py, PyAny>,
         visit: &Bound<'py, PyAny>,
         visit_valid: &Bound<'py, PyAny>,
-    ) -> PyResult<(
-        Bound<'py, PyBytes>,
-        Bound<'py, PyBytes>,
-        Bound<'py, PyBytes>,
-        Bound<'py, PyBytes>,
-    )> {
+    ) -> PyResult<FourColumns<'py>> {
         let xs = values::<f64>(py, lon, "lon")?;
         let ys = values::<f64>(py, lat, "lat")?;
         let team = values::<u8>(py, team_known, "team_known")?;

@@ -94,10 +94,10 @@ impl Aggregates {
         let mut first_service: FxHashMap<(u64, u8), u32> = FxHashMap::default();
         let mut last_day = None;
         let mut outside = 0;
-        for i in 0..visits.len() {
+        for (i, &area) in area_of.iter().enumerate() {
             let d = day(i);
             last_day = last_day.max(Some(d));
-            let Some(area) = area_of[i] else {
+            let Some(area) = area else {
                 outside += 1;
                 continue;
             };

@@ -22,6 +22,9 @@ use crate::ingest::visits::Visits;
 use crate::join::{self, OUTSIDE};
 use crate::metrics::Totals;
 
+/// An index and the positions (in the area list) of the areas it holds, in its order.
+pub type JoinIndex<'a> = (&'a AreaIndex, &'a [usize]);
+
 /// What adding more visits needs (see the module documentation).
 pub struct Tally {
     index: AreaIndex,
@@ -120,7 +123,7 @@ impl Tally {
     /// The join's two indexes: the leaves' (and their positions in the area list), and the
     /// index of the wards with neighbourhoods (and theirs), when there are any.
     #[must_use]
-    pub fn indexes(&self) -> ((&AreaIndex, &[usize]), Option<(&AreaIndex, &[usize])>) {
+    pub fn indexes(&self) -> (JoinIndex<'_>, Option<JoinIndex<'_>>) {
         (
             (&self.index, &self.leaves),
             self.uncovered.as_ref().map(|(i, w)| (i, w.as_slice())),
