@@ -15,6 +15,20 @@ def conf_pair(text: str) -> tuple[str, str]:
     return key, value
 
 
+def cluster_args(p: argparse.ArgumentParser, rows: str) -> None:
+    """The options every command has: the master, the partitions of its rows, Spark settings."""
+    p.add_argument("--master", required=True, help="Spark master URL (spark://HOST:PORT, local[N])")
+    p.add_argument("--partitions", type=int, help=f"repartition the {rows} into N partitions")
+    p.add_argument(
+        "--conf",
+        type=conf_pair,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a Spark setting (repeatable)",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="phuso-spark",
@@ -27,7 +41,6 @@ def parser() -> argparse.ArgumentParser:
         description="Counts the points of Parquet files per area of a GeoJSON file, on a Spark "
         "cluster, with phuso's kernel and border rule; writes the counts file of `phuso join`.",
     )
-    j.add_argument("--master", required=True, help="Spark master URL (spark://HOST:PORT, local[N])")
     j.add_argument("--areas", required=True, help="GeoJSON FeatureCollection of the areas")
     j.add_argument(
         "--points",
@@ -43,15 +56,7 @@ def parser() -> argparse.ArgumentParser:
         "--summary-out",
         help="also write a JSON summary (points, seconds, tasks and points per executor)",
     )
-    j.add_argument("--partitions", type=int, help="repartition the points into N partitions")
-    j.add_argument(
-        "--conf",
-        type=conf_pair,
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a Spark setting (repeatable)",
-    )
+    cluster_args(j, "points")
     r = sub.add_parser(
         "report",
         help="the campaign's figures (the JSON of `phuso report`) from visits on the cluster",
@@ -59,7 +64,6 @@ def parser() -> argparse.ArgumentParser:
         "and counted with phuso's kernel, integer sums only), then computes every figure on the "
         "driver with `phuso report --aggregates`; writes what `phuso report --format json` writes.",
     )
-    r.add_argument("--master", required=True, help="Spark master URL (spark://HOST:PORT, local[N])")
     r.add_argument("--data", required=True, help="the data directory (areas, census, roster, norms)")
     r.add_argument(
         "--visits",
@@ -68,20 +72,22 @@ def parser() -> argparse.ArgumentParser:
         help="Parquet files or globs of visits (visit_id, team_id, lon, lat, ts, household_id, service)",
     )
     r.add_argument("--out", required=True, help="the report to write (JSON)")
-    r.add_argument("--level", default="ward", help="the level to rank (default ward)")
-    r.add_argument("--population", default="census2019", help="population vintage (default census2019)")
+    r.add_argument(
+        "--level",
+        default="ward",
+        choices=["country", "province", "district", "ward", "neighbourhood"],
+        help="the level to rank (default ward)",
+    )
+    r.add_argument(
+        "--population",
+        default="census2019",
+        choices=["census2019", "published2025"],
+        help="population vintage (default census2019)",
+    )
     r.add_argument("--phuso", help="the phuso binary (default PHUSO_BIN, else phuso on PATH)")
     r.add_argument("--aggregates-out", help="also keep the aggregates file (JSON)")
     r.add_argument("--summary-out", help="also write a JSON summary (seconds, rows per executor)")
-    r.add_argument("--partitions", type=int, help="repartition the visits into N partitions")
-    r.add_argument(
-        "--conf",
-        type=conf_pair,
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a Spark setting (repeatable)",
-    )
+    cluster_args(r, "visits")
     return p
 
 
