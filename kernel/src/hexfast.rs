@@ -9,11 +9,13 @@
 //! (whose hexagon is the cell: H3 cells are the lattice's Voronoi cells), and its distance to
 //! that hexagon's border. When the distance exceeds the bound (×4, plus 1e-6 cell widths) the
 //! answer is certain and comes from the tile's table of lattice point → cell, filled by h3o
-//! on first sight. Points closer to a border, points in tiles that touch a pentagon or two
-//! icosahedron faces, or whose fit is poor, go to h3o. Equal answers are checked against h3o on
+//! on first sight (a tile itself is fitted when a point first falls in it). Points closer to a
+//! border, points in tiles that touch a pentagon or two icosahedron faces, or whose fit is
+//! poor, go to h3o. Equal answers are checked against h3o on
 //! millions of points in the tests and in every benchmark run.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use h3o::{CellIndex, LatLng, Resolution};
 use rayon::prelude::*;
@@ -31,6 +33,9 @@ const TILE_EDGES: f64 = 24.0;
 /// At most this many tiles over the points' box; beyond, everything goes to h3o.
 const MAX_TILES: usize = 1 << 24;
 const SQRT3_2: f64 = 0.866_025_403_784_438_6;
+const INV_SQRT3_2: f64 = 1.0 / SQRT3_2;
+const SQRT3: f64 = 2.0 * SQRT3_2;
+const INV_SQRT3: f64 = 1.0 / SQRT3;
 
 /// h3o's answer, as a raw index (0 for coordinates h3o rejects).
 #[inline]
@@ -41,7 +46,7 @@ fn exact(lon: f64, lat: f64, res: Resolution) -> u64 {
 /// One tile's fitted map from (lon, lat) to lattice coordinates (x, y), where the lattice
 /// points are `i·(1, 0) + j·(−½, √3⁄2)` for the local IJ coordinates (i, j) of the cells,
 /// counted from the tile's anchor cell (the cell of its centre).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Tile {
     cx: f64,
     cy: f64,
@@ -51,12 +56,14 @@ struct Tile {
     /// Points nearer than this (lattice units) to a hexagon border go to h3o.
     bound: f64,
     /// The tile's lattice points: i in `imin..imin + w`, j in `jmin..jmin + h`, their cells at
-    /// `table[base + (i − imin)·h + (j − jmin)]` of the grid.
+    /// `table[(i − imin)·h + (j − jmin)]`.
     imin: i32,
     jmin: i32,
     w: i32,
     h: i32,
-    base: usize,
+    /// Cell of each lattice point, 0 until first seen (filled by h3o from a point certain to be
+    /// in it; every thread would store the same value).
+    table: Box<[AtomicU64]>,
 }
 
 fn basis(u: f64, v: f64) -> [f64; 6] {
@@ -117,7 +124,7 @@ impl Tile {
             jmin: 0,
             w: 0,
             h: 0,
-            base: 0,
+            table: Box::new([]),
         };
         // The lattice window: the corners' lattice coordinates, widened by two.
         let (mut lo, mut hi) = ((i32::MAX, i32::MAX), (i32::MIN, i32::MIN));
@@ -134,37 +141,51 @@ impl Tile {
         }
         (tile.imin, tile.jmin) = (lo.0 - 2, lo.1 - 2);
         (tile.w, tile.h) = (hi.0 - lo.0 + 5, hi.1 - lo.1 + 5);
-        (tile.w <= 4096 && tile.h <= 4096).then_some(tile)
+        if tile.w > 4096 || tile.h > 4096 {
+            return None;
+        }
+        tile.table = (0..tile.w * tile.h).map(|_| AtomicU64::new(0)).collect();
+        Some(tile)
+    }
+
+    /// The fitted lattice position (x, y) of (lon, lat): the quadratic in nested form.
+    #[inline]
+    fn position(&self, lon: f64, lat: f64) -> (f64, f64) {
+        let (u, v) = ((lon - self.cx) * self.scale, (lat - self.cy) * self.scale);
+        let (a, b) = (&self.fx, &self.fy);
+        (
+            a[0] + u * (a[1] + a[3] * u + a[4] * v) + v * (a[2] + a[5] * v),
+            b[0] + u * (b[1] + b[3] * u + b[4] * v) + v * (b[2] + b[5] * v),
+        )
     }
 
     /// Continuous lattice coordinates (i, j) of (lon, lat).
     #[inline]
     fn lattice(&self, lon: f64, lat: f64) -> (f64, f64) {
-        let b = basis((lon - self.cx) * self.scale, (lat - self.cy) * self.scale);
-        let (x, y) = (dot(&self.fx, &b), dot(&self.fy, &b));
-        let j = y / SQRT3_2;
+        let (x, y) = self.position(lon, lat);
+        let j = y * INV_SQRT3_2;
         (x + 0.5 * j, j)
     }
 
     /// The table slot of the lattice point whose hexagon holds (lon, lat), when it is certain.
     #[inline]
     fn slot(&self, lon: f64, lat: f64) -> Option<usize> {
-        let (fi, fj) = self.lattice(lon, lat);
-        let (x, y) = (fi - 0.5 * fj, fj * SQRT3_2);
-        // Cube rounding in the 60° basis (1, 0), (½, √3⁄2): axial (q, r) = (i − j, j), s = −q − r;
-        // the worst-rounded coordinate is recomputed from the other two. A wrong pick would only
-        // show as a negative margin below (and go to h3o).
-        let (q, r) = (fi - fj, fj);
-        let s = -q - r;
-        let (mut rq, mut rr, rs) = (nearest(q), nearest(r), nearest(s));
-        let (eq, er, es) = ((rq - q).abs(), (rr - r).abs(), (rs - s).abs());
-        if eq > er && eq > es {
-            rq = -rr - rs;
-        } else if er > es {
-            rr = -rq - rs;
-        }
-        let (i, j) = (rq + rr, rr);
-        let (dx, dy) = (x - (i - 0.5 * j), y - j * SQRT3_2);
+        let (x, y) = self.position(lon, lat);
+        // The lattice is two rectangular ones: (a, b·√3) (j = 2b, i = a + b) and the same moved
+        // by (½, √3⁄2) (j = 2b + 1, i = a + b + 1). The nearer of the two rounded candidates is
+        // the nearest lattice point; the choice is a select, not a branch. A wrong pick (a tie)
+        // would only show as a negative margin below (and go to h3o).
+        let yb = y * INV_SQRT3;
+        let (a1, b1) = (nearest(x), nearest(yb));
+        let (a2, b2) = (nearest(x - 0.5), nearest(yb - 0.5));
+        let (dx1, dy1) = (x - a1, y - b1 * SQRT3);
+        let (dx2, dy2) = (x - a2 - 0.5, y - b2 * SQRT3 - SQRT3_2);
+        let second = dx2 * dx2 + dy2 * dy2 < dx1 * dx1 + dy1 * dy1;
+        let (i, j, dx, dy) = if second {
+            (a2 + b2 + 1.0, 2.0 * b2 + 1.0, dx2, dy2)
+        } else {
+            (a1 + b1, 2.0 * b1, dx1, dy1)
+        };
         // Distance to the hexagon's border: ½ minus the largest projection on a neighbour axis.
         let reach = dx
             .abs()
@@ -172,7 +193,7 @@ impl Tile {
             .max((-0.5 * dx + SQRT3_2 * dy).abs());
         let (di, dj) = (i as i32 - self.imin, j as i32 - self.jmin);
         (0.5 - reach > self.bound && (0..self.w).contains(&di) && (0..self.h).contains(&dj))
-            .then(|| self.base + (di * self.h + dj) as usize)
+            .then(|| (di * self.h + dj) as usize)
     }
 }
 
@@ -252,17 +273,17 @@ pub fn cells(lon: &[f64], lat: &[f64], res: Resolution) -> Vec<u64> {
     out
 }
 
-/// The tiles over the points' box; only tiles holding points are fitted.
+/// The tiles over the points' box; a tile is fitted when a point first falls in it.
 struct TileGrid {
     x0: f64,
     y0: f64,
+    side: f64,
     inv_side: f64,
     nx: usize,
     ny: usize,
-    tiles: Vec<Option<Tile>>,
-    /// Cell of each lattice point of each fitted tile, 0 until first seen (filled by h3o from a
-    /// point certain to be in it; every thread would store the same value).
-    table: Vec<AtomicU64>,
+    res: Resolution,
+    /// Each tile, fitted on first use (`None` inside: h3o answers there).
+    tiles: Vec<OnceLock<Option<Box<Tile>>>>,
 }
 
 impl TileGrid {
@@ -305,45 +326,33 @@ impl TileGrid {
         if nx.saturating_mul(ny) > MAX_TILES {
             return None;
         }
-        let mut grid = Self {
+        Some(Self {
             x0: lo_x,
             y0: lo_y,
+            side,
             inv_side: 1.0 / side,
             nx,
             ny,
-            tiles: Vec::new(),
-            table: Vec::new(),
-        };
-        let used: Vec<AtomicBool> = (0..nx * ny).map(|_| AtomicBool::new(false)).collect();
-        lon.par_iter().zip(lat).for_each(|(&x, &y)| {
-            if let Some(t) = grid.tile_of(x, y)
-                && !used[t].load(Ordering::Relaxed)
-            {
-                used[t].store(true, Ordering::Relaxed);
-            }
-        });
-        grid.tiles = used
-            .par_iter()
-            .enumerate()
-            .map(|(t, u)| {
-                u.load(Ordering::Relaxed).then(|| {
-                    let (tx, ty) = (t % nx, t / nx);
-                    Tile::fit(
-                        grid.x0 + tx as f64 * side,
-                        grid.y0 + ty as f64 * side,
-                        side,
-                        res,
-                    )
-                })?
+            res,
+            tiles: (0..nx * ny).map(|_| OnceLock::new()).collect(),
+        })
+    }
+
+    /// Tile `t`, fitted on first use.
+    #[inline]
+    fn tile(&self, t: usize) -> Option<&Tile> {
+        self.tiles[t]
+            .get_or_init(|| {
+                let (tx, ty) = (t % self.nx, t / self.nx);
+                Tile::fit(
+                    self.x0 + tx as f64 * self.side,
+                    self.y0 + ty as f64 * self.side,
+                    self.side,
+                    self.res,
+                )
+                .map(Box::new)
             })
-            .collect();
-        let mut size = 0;
-        for tile in grid.tiles.iter_mut().flatten() {
-            tile.base = size;
-            size += (tile.w * tile.h) as usize;
-        }
-        grid.table = (0..size).map(|_| AtomicU64::new(0)).collect();
-        Some(grid)
+            .as_deref()
     }
 
     #[inline]
@@ -361,15 +370,18 @@ impl TileGrid {
         let Some(t) = self.tile_of(x, y) else {
             return exact(x, y, res);
         };
-        let Some(slot) = self.tiles[t].as_ref().and_then(|tile| tile.slot(x, y)) else {
+        let Some(tile) = self.tile(t) else {
             return exact(x, y, res);
         };
-        let known = self.table[slot].load(Ordering::Relaxed);
+        let Some(slot) = tile.slot(x, y) else {
+            return exact(x, y, res);
+        };
+        let known = tile.table[slot].load(Ordering::Relaxed);
         if known != 0 {
             return known;
         }
         let c = exact(x, y, res);
-        self.table[slot].store(c, Ordering::Relaxed);
+        tile.table[slot].store(c, Ordering::Relaxed);
         c
     }
 }
@@ -443,12 +455,126 @@ mod tests {
             .zip(&lat)
             .filter(|(x, y)| {
                 let t = grid.tile_of(**x, **y).unwrap();
-                grid.tiles[t]
-                    .as_ref()
-                    .and_then(|tile| tile.slot(**x, **y))
-                    .is_some()
+                grid.tile(t).and_then(|tile| tile.slot(**x, **y)).is_some()
             })
             .count();
         assert!(certain * 100 > lon.len() * 97, "{certain} of {}", lon.len());
+    }
+
+    /// Where the time of [`cells`] goes on 10M clustered points (run by hand:
+    /// `cargo test --release -p phuso-kernel -- --ignored --nocapture hexfast_profile`).
+    #[test]
+    #[ignore = "a measurement, run by hand in release"]
+    fn hexfast_profile() {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let centres: Vec<(f64, f64)> = (0..2_000)
+            .map(|_| (rng.random_range(106.5..107.0), rng.random_range(10.9..11.4)))
+            .collect();
+        let mut n = 10_000_000;
+        let (mut lon, mut lat): (Vec<f64>, Vec<f64>) = (0..n)
+            .map(|_| {
+                let (x, y) = centres[rng.random_range(0..centres.len())];
+                (
+                    x + rng.random_range(-0.004..0.004),
+                    y + rng.random_range(-0.004..0.004),
+                )
+            })
+            .unzip();
+        // Or (lon, lat) pairs of little-endian f64 from a file (e.g. dumped from a visits file).
+        if let Ok(path) = std::env::var("PHUSO_POINTS_F64") {
+            let bytes = std::fs::read(path).unwrap();
+            let v: Vec<f64> = bytes
+                .chunks_exact(8)
+                .map(|b| f64::from_le_bytes(b.try_into().unwrap()))
+                .collect();
+            lon = v.iter().step_by(2).copied().collect();
+            lat = v.iter().skip(1).step_by(2).copied().collect();
+            n = lon.len();
+        }
+        let t = std::time::Instant::now();
+        let mut floor = vec![0_u64; n];
+        floor
+            .par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(c, dst)| {
+                let start = c * CHUNK;
+                for (k, slot) in dst.iter_mut().enumerate() {
+                    *slot = (lon[start + k] + lat[start + k]).to_bits();
+                }
+            });
+        println!(
+            "memory floor (read both, write one): {:.3}s",
+            t.elapsed().as_secs_f64()
+        );
+        for res in [Resolution::Eight, Resolution::Nine] {
+            let grid = TileGrid::over(&lon, &lat, res).unwrap();
+            let t = std::time::Instant::now();
+            let mut out = vec![0_u64; n];
+            out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, dst)| {
+                let start = c * CHUNK;
+                for (k, slot) in dst.iter_mut().enumerate() {
+                    *slot = grid.tile_of(lon[start + k], lat[start + k]).unwrap_or(0) as u64;
+                }
+            });
+            println!("tile_of only: {:.3}s", t.elapsed().as_secs_f64());
+            let t = std::time::Instant::now();
+            out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, dst)| {
+                let start = c * CHUNK;
+                for (k, slot) in dst.iter_mut().enumerate() {
+                    let (x, y) = (lon[start + k], lat[start + k]);
+                    *slot = grid
+                        .tile_of(x, y)
+                        .and_then(|t| grid.tile(t))
+                        .and_then(|tile| tile.slot(x, y))
+                        .unwrap_or(0) as u64;
+                }
+            });
+            println!("slot only: {:.3}s", t.elapsed().as_secs_f64());
+            let t = std::time::Instant::now();
+            out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, dst)| {
+                let start = c * CHUNK;
+                for (k, slot) in dst.iter_mut().enumerate() {
+                    *slot = grid.cell(lon[start + k], lat[start + k], res);
+                }
+            });
+            println!("cell, grid built: {:.3}s", t.elapsed().as_secs_f64());
+            drop(out);
+            let t = std::time::Instant::now();
+            let grid = TileGrid::over(&lon, &lat, res).unwrap();
+            let over = t.elapsed().as_secs_f64();
+            let t = std::time::Instant::now();
+            let fast = cells(&lon, &lat, res);
+            let all = t.elapsed().as_secs_f64();
+            let uncertain = lon
+                .iter()
+                .zip(&lat)
+                .filter(|(x, y)| {
+                    grid.tile_of(**x, **y)
+                        .and_then(|t| grid.tile(t))
+                        .and_then(|tile| tile.slot(**x, **y))
+                        .is_none()
+                })
+                .count();
+            let t = std::time::Instant::now();
+            let _ = cells(&lon, &lat, res);
+            let again = t.elapsed().as_secs_f64();
+            let fitted = grid.tiles.iter().filter_map(|t| t.get()?.as_ref()).count();
+            let slots: usize = grid
+                .tiles
+                .iter()
+                .filter_map(|t| t.get()?.as_ref())
+                .map(|t| t.table.len())
+                .sum();
+            let mut distinct = fast.clone();
+            distinct.par_sort_unstable();
+            distinct.dedup();
+            println!(
+                "res {res:?}: cells {all:.3}s ({:.1}M/s), again {again:.3}s; grid {over:.3}s ({fitted} tiles, {} table slots); {uncertain} to h3o ({:.2}%); {} distinct cells",
+                n as f64 / all / 1e6,
+                slots,
+                uncertain as f64 * 100.0 / n as f64,
+                distinct.len()
+            );
+        }
     }
 }
