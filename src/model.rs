@@ -119,22 +119,17 @@ impl Service {
         Self::QrPayment,
     ];
 
-    /// The snake_case name used in files and output.
+    /// The snake_case name used in files and output (the kernel's list, which the Spark
+    /// workers read services with).
     #[must_use]
     pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::VneidInstall => "vneid_install",
-            Self::VneidActivation => "vneid_activation",
-            Self::DvcAccount => "dvc_account",
-            Self::OnlinePayment => "online_payment",
-            Self::QrPayment => "qr_payment",
-        }
+        phuso_kernel::visit_row::SERVICES[self as usize]
     }
 
     /// Parses the snake_case name.
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
+        phuso_kernel::visit_row::service_index(s).map(|i| Self::ALL[usize::from(i)])
     }
 
     /// Position in [`Service::ALL`].

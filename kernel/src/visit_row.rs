@@ -3,7 +3,7 @@
 //! reader (`phuso::ingest::visits`) and the Spark workers call the same functions, so a row is
 //! kept or left out, for the same reason, on both.
 
-use chrono::{DateTime, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
 /// Offset of Asia/Ho_Chi_Minh from UTC, in milliseconds (UTC+7 all year).
 pub const VN_OFFSET_MS: i64 = 7 * 3_600_000;
@@ -204,6 +204,13 @@ pub fn parse_local_ts(s: &str) -> Option<i64> {
     .map(|t| t.and_utc().timestamp_millis())
 }
 
+/// Days from 1970-01-01 to `date` (what [`day_of`] counts a campaign's start in).
+#[must_use]
+pub fn epoch_day(date: NaiveDate) -> i64 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
+    date.signed_duration_since(epoch).num_days()
+}
+
 /// The campaign day (0 = the start) of wall-clock milliseconds `ts` for a campaign starting on
 /// day `start_day` since 1970-01-01; negative before the start.
 #[must_use]
@@ -282,6 +289,10 @@ mod tests {
         assert_eq!(local, 20_362 * DAY_MS + 29_700_000);
         assert_eq!(parse_local_ts("2025-10-01 08:15"), Some(local));
         assert_eq!(day_of(local, 20_360), 2);
+        assert_eq!(
+            epoch_day(NaiveDate::from_ymd_opt(2025, 10, 1).unwrap()),
+            20_362
+        );
         assert_eq!(day_of(20_360 * DAY_MS - 1, 20_360), -1);
     }
 }

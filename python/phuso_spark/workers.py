@@ -5,29 +5,35 @@ from __future__ import annotations
 
 import os
 
-_AREAS: dict[str, object] = {}
+# What a Python worker process built from a broadcast (Spark reuses its workers across tasks):
+# one object, under the broadcast's key.
+_KEPT: dict[str, object] = {}
+
+
+def _kept(key: str, build):
+    """The object kept under ``key``, built by ``build()`` on first use (replacing any other)."""
+    v = _KEPT.get(key)
+    if v is None:
+        v = build()
+        _KEPT.clear()
+        _KEPT[key] = v
+    return v
 
 
 def areas(key: str, broadcast):
     """The ``Areas`` of a broadcast index (``Areas.to_bytes()`` on the driver), read once per
-    Python worker process (Spark reuses its workers across tasks) and kept under ``key``."""
-    a = _AREAS.get(key)
-    if a is None:
-        from ._kernel import Areas
+    Python worker process and kept under ``key``."""
+    from ._kernel import Areas
 
-        a = Areas.from_bytes(broadcast.value)
-        _AREAS.clear()
-        _AREAS[key] = a
-    return a
+    return _kept(key, lambda: Areas.from_bytes(broadcast.value))
 
 
 def campaign(key: str, broadcast, setup: dict):
     """The ``Campaign`` of a broadcast pair of indexes (leaves, then wards, each after its length
     in 8 bytes), built once per Python worker process and kept under ``key``."""
-    c = _AREAS.get(key)
-    if c is None:
-        from ._kernel import Campaign
+    from ._kernel import Campaign
 
+    def build():
         data = broadcast.value
         parts = []
         at = 0
@@ -35,10 +41,9 @@ def campaign(key: str, broadcast, setup: dict):
             n = int.from_bytes(data[at : at + 8], "little")
             parts.append(data[at + 8 : at + 8 + n] if n else None)
             at += 8 + n
-        c = Campaign(parts[0], parts[1], tuple(setup["extent"]), setup["start_day"], setup["hex_resolution"])
-        _AREAS.clear()
-        _AREAS[key] = c
-    return c
+        return Campaign(parts[0], parts[1], tuple(setup["extent"]), setup["start_day"], setup["hex_resolution"])
+
+    return _kept(key, build)
 
 
 def rejection_kinds() -> list[tuple[int, str]]:

@@ -8,25 +8,11 @@ use phuso_kernel::hexfast;
 use phuso_kernel::index_file;
 use phuso_kernel::join::{OUTSIDE, assign};
 use phuso_kernel::visit_row::{self, Extent, Rejection, Row};
-use pyo3::buffer::{Element, PyBuffer};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-/// The values of a one-dimensional buffer of `T` (a numpy array of the matching dtype).
-fn values<T: Element + Copy>(
-    py: Python<'_>,
-    obj: &Bound<'_, PyAny>,
-    what: &str,
-) -> PyResult<Vec<T>> {
-    let buf = PyBuffer::<T>::get(obj).map_err(|e| {
-        PyValueError::new_err(format!(
-            "{what}: expected a buffer of {}: {e}",
-            std::any::type_name::<T>()
-        ))
-    })?;
-    buf.to_vec(py)
-}
+use crate::values;
 
 fn le_bytes<'py, const N: usize, T>(
     py: Python<'py>,

@@ -15,7 +15,7 @@ use phuso_kernel::AreaIndex;
 use phuso_kernel::boundaries::{BoundaryFields, parse_boundaries};
 use phuso_kernel::counts::{JoinCounts, join_counts, write_counts};
 use phuso_kernel::index_file;
-use pyo3::buffer::PyBuffer;
+use pyo3::buffer::{Element, PyBuffer};
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -28,10 +28,24 @@ struct Areas {
     index: AreaIndex,
 }
 
-/// The values of a one-dimensional `float64` buffer (a numpy array, `array('d')`, …).
-fn column(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<f64>> {
-    let buf = PyBuffer::<f64>::get(obj)
-        .map_err(|e| PyValueError::new_err(format!("{what}: expected a float64 buffer: {e}")))?;
+/// The values of a one-dimensional buffer of `T` (a numpy array of the matching dtype,
+/// `array('d')`, …).
+fn values<T: Element + Copy>(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    what: &str,
+) -> PyResult<Vec<T>> {
+    let buf = PyBuffer::<T>::get(obj).map_err(|e| {
+        // numpy's name of the element type: f64 → float64, u8 → uint8, i64 → int64.
+        let rust = std::any::type_name::<T>();
+        let (kind, bits) = rust.split_at(1);
+        let kind = match kind {
+            "f" => "float",
+            "u" => "uint",
+            _ => "int",
+        };
+        PyValueError::new_err(format!("{what}: expected a {kind}{bits} buffer: {e}"))
+    })?;
     buf.to_vec(py)
 }
 
@@ -98,8 +112,8 @@ impl Areas {
         lon: &Bound<'_, PyAny>,
         lat: &Bound<'_, PyAny>,
     ) -> PyResult<Vec<u64>> {
-        let xs = column(py, lon, "lon")?;
-        let ys = column(py, lat, "lat")?;
+        let xs = values::<f64>(py, lon, "lon")?;
+        let ys = values::<f64>(py, lat, "lat")?;
         if xs.len() != ys.len() {
             return Err(PyValueError::new_err(format!(
                 "lon has {} values and lat {}",

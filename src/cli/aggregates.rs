@@ -84,12 +84,11 @@ pub(super) fn campaign_index_command(
         }
     };
     let c = engine.campaign();
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
     let e = engine.visit_extent();
     let campaign = json!({
         "format": "phuso-campaign-index/1",
         "campaign_start": c.start,
-        "start_day": c.start.signed_duration_since(epoch).num_days(),
+        "start_day": phuso_kernel::visit_row::epoch_day(c.start),
         "days": c.days,
         "hex_resolution": u8::from(config.hex_resolution),
         "extent": [e.min_lon, e.min_lat, e.max_lon, e.max_lat],

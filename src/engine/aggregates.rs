@@ -18,13 +18,14 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use h3o::{CellIndex, Resolution};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::IngestError;
+use crate::hex::HexCounts;
 use crate::ingest::visits::{VisitReport, Visits};
 use crate::metrics::Totals;
-use phuso_kernel::visit_row::day_of;
+use phuso_kernel::visit_row::{day_of, epoch_day};
 
 /// The format name written in every aggregates file.
 pub const FORMAT: &str = "phuso-aggregates/1";
@@ -65,11 +66,6 @@ pub struct Aggregates {
     pub cells: Vec<(String, u64, u64)>,
 }
 
-/// Where the aggregates go wrong for the campaign they are loaded with.
-fn wrong(path: &Path, what: String) -> IngestError {
-    IngestError::format(path, what)
-}
-
 impl Aggregates {
     /// The aggregates of accepted `visits` (inside the window of a campaign of `days` days from
     /// `start`), each visit received by `area_of` (area codes; `None`: in no area): the
@@ -83,8 +79,7 @@ impl Aggregates {
         days: u32,
         res: Resolution,
     ) -> Self {
-        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-        let start_day = start.signed_duration_since(epoch).num_days();
+        let start_day = epoch_day(start);
         let day = |i: usize| {
             u32::try_from(day_of(visits.ts_local_ms[i], start_day)).expect("inside the window")
         };
@@ -125,17 +120,10 @@ impl Aggregates {
         for (&(h, s), &d) in &first_service {
             *funnel.entry((first[&h].2, d, s)).or_default() += 1;
         }
-        let cells = crate::hexfast::cells(&visits.lon, &visits.lat, res);
-        let mut per_cell: BTreeMap<u64, (u64, u64)> = BTreeMap::new();
-        let mut seen: FxHashSet<(u64, u64)> = FxHashSet::default();
-        for (&c, &h) in cells.iter().zip(&visits.household) {
-            if c == 0 {
-                continue;
-            }
-            let e = per_cell.entry(c).or_default();
-            e.0 += 1;
-            e.1 += u64::from(seen.insert((c, h)));
-        }
+        let mut hex = HexCounts::new(res);
+        hex.add(&visits.lon, &visits.lat, &visits.household);
+        let mut per_cell: Vec<(CellIndex, (u64, u64))> = hex.counts().into_iter().collect();
+        per_cell.sort_unstable_by_key(|(c, _)| u64::from(*c));
         Self {
             format: FORMAT.to_owned(),
             campaign_start: start,
@@ -165,7 +153,7 @@ impl Aggregates {
                 .collect(),
             cells: per_cell
                 .into_iter()
-                .filter_map(|(c, (v, h))| Some((crate::hexfast::to_cell(c)?.to_string(), v, h)))
+                .map(|(c, (v, h))| (c.to_string(), v, h))
                 .collect(),
         }
     }
@@ -176,10 +164,11 @@ impl Aggregates {
     /// An unreadable file, or one that is not an aggregates file (the field and position named).
     pub fn read(path: &Path) -> Result<Self, IngestError> {
         let text = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
-        let a: Self = serde_json::from_slice(&text)
-            .map_err(|e| wrong(path, format!("not an aggregates file ({FORMAT}): {e}")))?;
+        let a: Self = serde_json::from_slice(&text).map_err(|e| {
+            IngestError::format(path, format!("not an aggregates file ({FORMAT}): {e}"))
+        })?;
         if a.format != FORMAT {
-            return Err(wrong(
+            return Err(IngestError::format(
                 path,
                 format!("field `format`: value {:?}; expected {FORMAT:?}", a.format),
             ));
@@ -218,7 +207,7 @@ impl Aggregates {
         res: Resolution,
     ) -> Result<(), IngestError> {
         if (self.campaign_start, self.days) != (start, days) {
-            return Err(wrong(
+            return Err(IngestError::format(
                 path,
                 format!(
                     "fields `campaign_start`, `days`: {} and {}; the data directory's campaign starts {start} and has {days} days (norms.toml)",
@@ -227,7 +216,7 @@ impl Aggregates {
             ));
         }
         if self.hex_resolution != u8::from(res) {
-            return Err(wrong(
+            return Err(IngestError::format(
                 path,
                 format!(
                     "field `hex_resolution`: {}; expected {} (the engine's)",
@@ -237,17 +226,17 @@ impl Aggregates {
             ));
         }
         if let Some(d) = self.last_day.filter(|&d| d >= days) {
-            return Err(wrong(
+            return Err(IngestError::format(
                 path,
                 format!("field `last_day`: {d}; expected a day below {days}"),
             ));
         }
         let at = |list: &str, k: usize, code: &str, day: u32, service: u8| {
             let p = position(code).ok_or_else(|| {
-                wrong(path, format!("`{list}` entry {k}: area {code:?}; expected an area of the data directory that receives visits (a leaf, or a ward with neighbourhoods)"))
+                IngestError::format(path, format!("`{list}` entry {k}: area {code:?}; expected an area of the data directory that receives visits (a leaf, or a ward with neighbourhoods)"))
             })?;
             if day >= days || service >= 5 {
-                return Err(wrong(
+                return Err(IngestError::format(
                     path,
                     format!(
                         "`{list}` entry {k}: day {day}, service {service}; expected a day below {days} and a service 0..=4"
@@ -291,7 +280,7 @@ impl Aggregates {
                     .ok()
                     .filter(|c| u8::from(c.resolution()) == self.hex_resolution)
                     .ok_or_else(|| {
-                        wrong(
+                        IngestError::format(
                             path,
                             format!(
                                 "`cells` entry {k}: {text:?}; expected an H3 cell of resolution {}",

@@ -15,7 +15,9 @@ use chrono::{Days, NaiveDate};
 use h3o::{CellIndex, Resolution};
 use rustc_hash::FxHashMap;
 
-use super::{DAY_MS, Engine, VisitPoints, aggregate};
+use phuso_kernel::visit_row;
+
+use super::{Engine, VisitPoints, aggregate};
 use crate::hex::{self, HexCounts, HexStats};
 use crate::index::AreaIndex;
 use crate::ingest::visits::Visits;
@@ -69,7 +71,6 @@ impl Tally {
         res: Resolution,
         population_cells: HashMap<CellIndex, f64>,
     ) -> Self {
-        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
         Self {
             index,
             leaves,
@@ -77,7 +78,7 @@ impl Tally {
             firsts: FxHashMap::default(),
             hex: HexCounts::new(res),
             population_cells,
-            start_day: start.signed_duration_since(epoch).num_days(),
+            start_day: visit_row::epoch_day(start),
             days: i64::from(days),
             max_day: 0,
             last_batch: 0,
@@ -236,7 +237,7 @@ impl Tally {
 /// The campaign day of `ts` (local milliseconds) for a campaign of `days` days from `start_day`
 /// (days since 1970-01-01).
 fn day_index(start_day: i64, days: i64, ts: i64) -> i64 {
-    let day = ts.div_euclid(DAY_MS) - start_day;
+    let day = visit_row::day_of(ts, start_day);
     debug_assert!((0..days).contains(&day), "visits are inside the window");
     day
 }

@@ -8,6 +8,8 @@ use chrono::{Days, NaiveDate};
 use geo::{BoundingRect, MultiPolygon};
 use serde::Deserialize;
 
+use phuso_kernel::visit_row;
+
 use super::{DAY_MS, EngineError};
 use crate::error::{IngestError, Problems};
 use crate::ingest::boundaries::{AreaFeature, BoundaryFields, read_boundaries};
@@ -274,17 +276,16 @@ pub fn parse_norms(path: &Path, text: &str) -> Result<Campaign, EngineError> {
 /// Leaves out (and reports) the visits dated outside the campaign window of `campaign`.
 pub fn drop_outside_window(visits: &mut Visits, report: &mut VisitReport, campaign: &Campaign) {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-    let start_day = campaign.start.signed_duration_since(epoch).num_days();
-    let day_of = |ts: i64| ts.div_euclid(DAY_MS) - start_day;
+    let start_day = visit_row::epoch_day(campaign.start);
     let keep: Vec<bool> = visits
         .ts_local_ms
         .iter()
-        .map(|&ts| (0..i64::from(campaign.days)).contains(&day_of(ts)))
+        .map(|&ts| (0..i64::from(campaign.days)).contains(&visit_row::day_of(ts, start_day)))
         .collect();
     for (i, _) in keep.iter().enumerate().filter(|(_, k)| !**k) {
         let when =
             epoch + Days::new(u64::try_from(visits.ts_local_ms[i].div_euclid(DAY_MS)).unwrap_or(0));
-        report.reject(phuso_kernel::visit_row::Rejection::OutsideWindow.kind(), || {
+        report.reject(visit_row::Rejection::OutsideWindow.kind(), || {
             format!("visit {}: column `ts`: date {when}; expected {} to {} (the campaign window of norms.toml)", visits.visit_id[i], campaign.start, campaign.deadline() - Days::new(1))
         });
     }

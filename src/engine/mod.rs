@@ -32,6 +32,7 @@ pub use inputs::{
     DataPaths, Inputs, check_neighbourhoods, drop_outside_window, extent_of, neighbourhood_fields,
     parse_norms, read_norms,
 };
+use phuso_kernel::visit_row::{day_of, epoch_day};
 
 use crate::error::IngestError;
 use crate::hex::{self, HexStats};
@@ -166,12 +167,11 @@ struct VisitPoints {
 impl VisitPoints {
     /// The kept columns of `visits` (inside the window of a campaign starting on `start`).
     fn of(visits: Visits, start: NaiveDate) -> Self {
-        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-        let start_day = start.signed_duration_since(epoch).num_days();
+        let start_day = epoch_day(start);
         let day = visits
             .ts_local_ms
             .iter()
-            .map(|ts| u16::try_from(ts.div_euclid(DAY_MS) - start_day).unwrap_or(u16::MAX))
+            .map(|&ts| u16::try_from(day_of(ts, start_day)).unwrap_or(u16::MAX))
             .collect();
         Self {
             lon: visits.lon,

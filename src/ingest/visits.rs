@@ -385,10 +385,11 @@ fn accept_rows(
             });
             continue;
         }
-        let (Some(team), Ok(t), Some(service), Some(household), Some(visit_id)) = (
+        // The check passed: every field is there.
+        let (Some(team), Some(t), Some(service), Some(household), Some(visit_id)) = (
             team_ids[row],
-            ts[row].clone(),
-            services[row],
+            checked.ts_local_ms,
+            checked.service,
             checked.household,
             checked.visit_id,
         ) else {
@@ -399,7 +400,7 @@ fn accept_rows(
         out.team.push(team);
         out.household.push(household);
         out.ts_local_ms.push(t);
-        out.service.push(service as u8);
+        out.service.push(service);
         out.visit_id.push(visit_id);
         rows.push(u32::try_from(offset + row).expect("fewer than 2^32 rows"));
     }
